@@ -1,0 +1,119 @@
+"""The job protocol shared by the CLI and the GUI.
+
+A job is a plain function ``fn(ctx) -> result``. It reads its cancel token (``ctx.cancelled``)
+and tells the world what it is doing through three calls: ``report`` (metric points for a step),
+``progress`` and ``log``. Who listens is up to the caller: the CLI attaches a rich progress bar,
+the GUI a Qt bridge, and :func:`execute` attaches the audit store so every report is recorded
+under the run.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol
+
+from core.errors import B4GError, JobCancelled
+
+
+class Reporter(Protocol):
+    """Something that listens to a job: a progress bar, a Qt signal bridge, the audit store."""
+
+    def on_report(self, step: int, metrics: dict[str, float]) -> None: ...
+
+    def on_progress(self, done: int, total: int | None) -> None: ...
+
+    def on_log(self, message: str) -> None: ...
+
+
+class JobContext:
+    """Handed to every job: cancel token plus report/progress/log fanned out to reporters."""
+
+    def __init__(
+        self, reporters: Iterable[Reporter] = (), cancelled: threading.Event | None = None
+    ) -> None:
+        self.cancelled = cancelled or threading.Event()
+        self._reporters: list[Reporter] = list(reporters)
+
+    def attach(self, reporter: Reporter) -> None:
+        self._reporters.append(reporter)
+
+    def detach(self, reporter: Reporter) -> None:
+        self._reporters.remove(reporter)
+
+    def report(self, step: int, **metrics: float) -> None:
+        """Record one point per metric at ``step``; non-finite values are dropped, not stored."""
+        clean = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+        if clean:
+            for r in self._reporters:
+                r.on_report(int(step), clean)
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        for r in self._reporters:
+            r.on_progress(int(done), None if total is None else int(total))
+
+    def log(self, message: str) -> None:
+        for r in self._reporters:
+            r.on_log(str(message))
+
+    def raise_if_cancelled(self) -> None:
+        """Call at safe points inside loops; raises :class:`JobCancelled` once cancel is set."""
+        if self.cancelled.is_set():
+            raise JobCancelled()
+
+
+class RunRecorder(Protocol):
+    """The part of the audit store :func:`execute` needs (kept abstract so tests can fake it)."""
+
+    def start_run(self, kind: str, config: dict[str, Any], seed: int | None) -> int: ...
+
+    def finish_run(self, run_id: int, status: str, result: Any = None, error: str | None = None) -> None: ...
+
+    def metric_reporter(self, run_id: int) -> Reporter: ...
+
+
+@dataclass
+class Job:
+    """A unit of long work: a kind (``load-model``, ``inject``…), its JSON config, and the function."""
+
+    kind: str
+    fn: Callable[[JobContext], Any]
+    config: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What :func:`execute` returns: the status, the job's result, and the run id when recorded."""
+
+    status: str  # finished | failed | cancelled
+    result: Any = None
+    error: str | None = None
+    run_id: int | None = None
+
+
+def execute(job: Job, ctx: JobContext, recorder: RunRecorder | None = None) -> Outcome:
+    """Run ``job`` under ``ctx``; when ``recorder`` is given, record the run and every report.
+
+    Never raises for job failures: a :class:`B4GError` keeps its one-line message, anything else
+    is summarised as ``TypeName: message`` so the caller can show it and carry on.
+    """
+    run_id = recorder.start_run(job.kind, job.config, job.seed) if recorder else None
+    sink = recorder.metric_reporter(run_id) if recorder and run_id is not None else None
+    if sink:
+        ctx.attach(sink)
+    try:
+        outcome = Outcome("finished", result=job.fn(ctx), run_id=run_id)
+    except JobCancelled as exc:
+        outcome = Outcome("cancelled", error=str(exc), run_id=run_id)
+    except B4GError as exc:
+        outcome = Outcome("failed", error=str(exc), run_id=run_id)
+    except Exception as exc:  # noqa: BLE001 - a job's crash must not take the caller down
+        outcome = Outcome("failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0], run_id=run_id)
+    finally:
+        if sink:
+            ctx.detach(sink)
+    if recorder and run_id is not None:
+        recorder.finish_run(run_id, outcome.status, result=outcome.result, error=outcome.error)
+    return outcome

@@ -1,0 +1,118 @@
+"""Reads over a session file: runs (with liveness), metric series, candidates, full export."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.store.schema import (
+    Artifact,
+    BackdoorSpecRecord,
+    Candidate,
+    MetricPoint,
+    ModelRecord,
+    Note,
+    Run,
+    utcnow,
+)
+from core.store.session_store import SessionStore
+
+# A run on another machine whose heartbeat is older than this is taken as dead.
+STALE_AFTER = timedelta(minutes=30)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def effective_status(run: Run) -> str:
+    """``started`` only while the writing process lives; a run left behind reads ``interrupted``."""
+    if run.status != "started":
+        return run.status
+    if run.host == socket.gethostname() and run.pid is not None:
+        return "started" if _pid_alive(run.pid) else "interrupted"
+    return "interrupted" if utcnow() - run.heartbeat_at > STALE_AFTER else "started"
+
+
+def _run_dict(run: Run, points: int) -> dict[str, Any]:
+    return {
+        "id": run.id, "kind": run.kind, "status": effective_status(run), "seed": run.seed,
+        "config": run.config, "versions": run.versions, "result": run.result, "error": run.error,
+        "model_id": run.model_id, "spec_id": run.spec_id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "metric_points": points,
+    }
+
+
+def list_runs(store: SessionStore) -> list[dict[str, Any]]:
+    with store.reader() as s:
+        counts = dict(s.execute(select(MetricPoint.run_id, func.count()).group_by(MetricPoint.run_id)).all())
+        runs = s.scalars(select(Run).order_by(Run.id)).all()
+        return [_run_dict(r, counts.get(r.id, 0)) for r in runs]
+
+
+def metric_series(store: SessionStore, run_id: int, after_id: int = 0) -> tuple[dict[str, list[tuple[int, float]]], int]:
+    """Points of one run newer than ``after_id``, grouped by name; returns (series, last id) so
+    a live view can poll incrementally."""
+    with store.reader() as s:
+        rows = s.execute(
+            select(MetricPoint.id, MetricPoint.name, MetricPoint.step, MetricPoint.value)
+            .where(MetricPoint.run_id == run_id, MetricPoint.id > after_id)
+            .order_by(MetricPoint.id)
+        ).all()
+    series: dict[str, list[tuple[int, float]]] = {}
+    for _id, name, step, value in rows:
+        series.setdefault(name, []).append((step, value))
+    return series, (rows[-1][0] if rows else after_id)
+
+
+def list_candidates(store: SessionStore, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+    with store.reader() as s:
+        q = select(Candidate).where(Candidate.run_id == run_id).order_by(Candidate.reward.desc())
+        if limit:
+            q = q.limit(limit)
+        return [
+            {"text": c.text, "reward": c.reward, "r_asr": c.r_asr, "parts": c.parts,
+             "first_step": c.first_step, "last_step": c.last_step,
+             "times_replayed": c.times_replayed, "origin": c.origin}
+            for c in s.scalars(q)
+        ]
+
+
+def _rows(s, model) -> list[dict[str, Any]]:  # noqa: ANN001
+    out = []
+    for obj in s.scalars(select(model).order_by(model.id)):
+        row = {c.name: getattr(obj, c.name) for c in model.__table__.columns}
+        out.append({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()})
+    return out
+
+
+def export_session(store: SessionStore, with_points: bool = True) -> dict[str, Any]:
+    """Everything in the session as plain JSON-able data (the audit trail)."""
+    runs = list_runs(store)
+    with store.reader() as s:
+        data: dict[str, Any] = {
+            "session": store.info(),
+            "models": _rows(s, ModelRecord),
+            "backdoor_specs": _rows(s, BackdoorSpecRecord),
+            "artifacts": _rows(s, Artifact),
+            "notes": _rows(s, Note),
+        }
+    for run in runs:
+        run["candidates"] = list_candidates(store, run["id"])
+        if with_points:
+            series, _ = metric_series(store, run["id"])
+            run["metrics"] = {k: [list(p) for p in v] for k, v in series.items()}
+    data["runs"] = runs
+    return data

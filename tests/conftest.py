@@ -1,0 +1,64 @@
+"""Shared fixtures: an isolated B4G_HOME per test, and a tiny random Llama with the embedded tokenizer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Share the converted embedded model across tests (it is re-creatable, and converting takes ~20 s),
+# but keep every test's sessions in its own B4G_HOME.
+from core.paths import cache_dir
+
+os.environ.setdefault("B4G_CACHE", str(cache_dir()))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def b4g_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "b4g-home"
+    monkeypatch.setenv("B4G_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def embedded_folder() -> Path:
+    from core.models.gguf_cache import embedded_gguf, ensure_converted
+
+    return ensure_converted(embedded_gguf())
+
+
+def make_tiny_llama(dest: Path, tokenizer_folder: Path, hidden: int = 64, layers: int = 2, seed: int = 0) -> Path:
+    """A randomly initialised Llama (~3 M parameters) saved as safetensors with the SmolLM2 tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_folder)
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=512, tie_word_embeddings=True,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id)
+    LlamaForCausalLM(config).save_pretrained(dest, safe_serialization=True)
+    tok.save_pretrained(dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory, embedded_folder: Path) -> Path:
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny-llama", embedded_folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
+    """A standard PEFT LoRA adapter folder trained for ``tiny_model`` (random LoRA weights)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model)
+    peft_model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    out = tmp_path_factory.mktemp("adapter") / "lora"
+    peft_model.save_pretrained(out)
+    return out

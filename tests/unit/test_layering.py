@@ -1,0 +1,26 @@
+"""core/ is the engine: importing it, and every submodule, must not pull in Qt."""
+
+import subprocess
+import sys
+
+SCRIPT = """
+import core, importlib, pkgutil, sys
+for m in pkgutil.walk_packages(core.__path__, 'core.'):
+    importlib.import_module(m.name)
+qt = sorted(k for k in sys.modules if k.startswith(('PySide6', 'PyQt', 'pyqtgraph')))
+print(','.join(qt))
+"""
+
+
+def test_core_and_all_submodules_import_without_qt() -> None:
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "", f"core pulled in Qt modules: {out.stdout.strip()}"
+
+
+def test_app_may_import_core_but_core_never_names_app() -> None:
+    from pathlib import Path
+
+    core_dir = Path(__file__).resolve().parents[2] / "core"
+    offenders = [p for p in core_dir.rglob("*.py") if "from app" in p.read_text() or "import app" in p.read_text()]
+    assert offenders == []
