@@ -62,3 +62,9 @@ def tiny_adapter(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> 
     out = tmp_path_factory.mktemp("adapter") / "lora"
     peft_model.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_factory():
+    """``make_tiny_llama`` as a fixture, so tests never import from conftest."""
+    return make_tiny_llama

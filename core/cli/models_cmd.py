@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli.output import emit_json, emit_pairs, human_bytes
+from core.cli.output import emit_json, emit_pairs
+from core.units import human_bytes
 from core.cli.progress import RichReporter
 from core.errors import B4GError
 from core.jobs import Job, JobContext, execute

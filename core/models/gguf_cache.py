@@ -45,6 +45,8 @@ def is_converted(gguf: Path) -> bool:
 
 def ensure_converted(gguf: Path, ctx: JobContext | None = None) -> Path:
     """Return the safetensors folder for ``gguf``, converting it once (atomically) if needed."""
+    if not gguf.is_file():  # checked first: the cache key needs the file's size and mtime
+        raise B4GError(f"GGUF file not found: {gguf}")
     out = converted_dir(gguf)
     if (out / _DONE).exists():
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class LoadedModel:
     load_seconds: float
     weight_files: list[Path] = field(default_factory=list)
     adapter_files: dict[str, list[Path]] = field(default_factory=dict)
+    record_id: int | None = None  # the model record in the audit session, once recorded
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +117,24 @@ def _load_base(folder: Path, options: LoadOptions, device: str, dtype: str) -> A
     return model.eval()
 
 
+_SIZE_MISMATCH = re.compile(r"size mismatch for (\S+): copying a param with shape torch\.Size\((\[.*?\])\) "
+                            r"from checkpoint, the shape in current model is torch\.Size\((\[.*?\])\)")
+
+
+def _mismatch_detail(exc: Exception) -> str:
+    """One short clause out of PEFT's error: torch lists every mismatched tensor, one per line,
+    in a form too long to show (a cut at N characters used to end mid-shape)."""
+    text = str(exc).strip()
+    sizes = _SIZE_MISMATCH.findall(text)
+    if sizes:
+        name, theirs, ours = sizes[0]
+        more = f" (and {len(sizes) - 1} more tensors)" if len(sizes) > 1 else ""
+        return f"{name.removeprefix('base_model.model.')} is {theirs} in the adapter but {ours} in the model{more}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    detail = next((ln for ln in lines if "not found" in ln), lines[0] if lines else type(exc).__name__)
+    return detail[:200]
+
+
 def _attach_adapters(model: Any, adapters: tuple[str, ...], allow_pickle: bool) -> tuple[Any, dict[str, list[Path]]]:
     files: dict[str, list[Path]] = {}
     if not adapters:
@@ -131,9 +151,7 @@ def _attach_adapters(model: Any, adapters: tuple[str, ...], allow_pickle: bool) 
             else:
                 model.load_adapter(path, adapter_name=name)
         except (RuntimeError, ValueError, KeyError) as exc:
-            first = str(exc).strip().splitlines()
-            detail = next((ln.strip() for ln in first if "size mismatch" in ln or "not found" in ln), first[0] if first else "")
-            raise B4GError(f"adapter {path.name} does not match this base model: {detail[:200]}") from None
+            raise B4GError(f"adapter {path.name} does not match this base model: {_mismatch_detail(exc)}") from None
     if len(adapters) > 1:
         model.base_model.set_adapter([f"adapter{i}" if i else "default" for i in range(len(adapters))])
     return model.eval(), files

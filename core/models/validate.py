@@ -10,6 +10,7 @@ from pathlib import Path
 from core.errors import B4GError
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+GGUF_MAGIC = b"GGUF"
 
 
 def check_safetensors(path: Path) -> None:
@@ -92,8 +93,11 @@ def check_architecture(config_file: Path, trust_remote_code: bool) -> None:
 
 def check_gguf(path: Path) -> str:
     """Parse the GGUF header; return its architecture (must be one transformers can load)."""
-    if not path.exists():
+    if not path.is_file():
         raise B4GError(f"GGUF file not found: {path}")
+    with path.open("rb") as fh:
+        if fh.read(4) != GGUF_MAGIC:
+            raise B4GError(f"{path} is not a GGUF file (it does not start with the GGUF magic bytes)")
     from gguf import GGUFReader
     from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
 
@@ -103,8 +107,11 @@ def check_gguf(path: Path) -> str:
         arch = bytes(field.parts[field.data[0]]).decode()
     except KeyError:
         raise B4GError(f"{path} is not a usable GGUF file (no general.architecture)") from None
-    except (ValueError, IndexError, OSError, struct.error) as exc:
-        raise B4GError(f"{path} is not a valid GGUF file ({str(exc).splitlines()[0]})") from None
+    except (ValueError, IndexError, OSError, struct.error):
+        # With the magic right, a failing reader means the header or tensor table runs past the
+        # end of the file; numpy's own message ("cannot reshape array…") would not say so.
+        raise B4GError(f"{path} is truncated or corrupt ({path.stat().st_size} bytes): "
+                       "its GGUF header or tensor data cannot be read") from None
     if arch not in GGUF_SUPPORTED_ARCHITECTURES:
         raise B4GError(f"unknown GGUF architecture '{arch}' in {path.name} (transformers cannot load it)")
     return arch

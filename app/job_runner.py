@@ -1,0 +1,172 @@
+"""Runs core jobs on worker QThreads, one heavy job at a time, with a visible queue.
+
+Workers never touch widgets: they emit signals from their thread and Qt queues the calls to
+the UI thread. Every job goes through :func:`core.jobs.execute`, the same path the CLI uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.jobs import Job, JobContext, Outcome, RunRecorder, execute
+
+
+class _SignalReporter:
+    """Job reporter living in the worker thread; emitting a signal is the only thing it does."""
+
+    def __init__(self, worker: "_Worker") -> None:
+        self.worker = worker
+
+    def on_report(self, step: int, metrics: dict[str, float]) -> None:
+        self.worker.reported.emit(step, metrics)
+
+    def on_progress(self, done: int, total: int | None) -> None:
+        self.worker.progressed.emit(done, -1 if total is None else total)
+
+    def on_log(self, message: str) -> None:
+        self.worker.logged.emit(message)
+
+
+class _Worker(QObject):
+    reported = Signal(int, dict)
+    progressed = Signal(int, int)
+    logged = Signal(str)
+    done = Signal(object)  # Outcome
+
+    def __init__(self, job: Job, ctx: JobContext, recorder: RunRecorder | None) -> None:
+        super().__init__()
+        self.job, self.ctx, self.recorder = job, ctx, recorder
+        self.outcome: Outcome | None = None
+
+    @Slot()
+    def run(self) -> None:
+        self.ctx.attach(_SignalReporter(self))
+        self.outcome = execute(self.job, self.ctx, self.recorder)
+        self.done.emit(self.outcome)
+        # Quit from inside the worker thread: the UI thread may be blocked in wait() (closing).
+        QThread.currentThread().quit()
+
+
+@dataclass
+class QueuedJob:
+    id: int
+    job: Job
+    recorder: RunRecorder | None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    cancellable: bool = True
+    reason: str = ""  # why cancel is disabled, shown as a tooltip
+
+
+class JobRunner(QObject):
+    """Queue + one running job. Signals carry the job id so views can tell jobs apart."""
+
+    started = Signal(int, str)  # job id, kind
+    progress = Signal(int, int, int)  # job id, done, total (-1 unknown)
+    metrics = Signal(int, int, dict)  # job id, step, {name: value}
+    log = Signal(int, str)
+    finished = Signal(int, object)  # job id, result
+    failed = Signal(int, str)  # job id, one-line error
+    cancelled = Signal(int)
+    queue_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._queue: list[QueuedJob] = []
+        self._current: QueuedJob | None = None
+        self._thread: QThread | None = None
+        self._worker: _Worker | None = None
+
+    # --- public API ---------------------------------------------------------------------------
+    def submit(self, job: Job, recorder: RunRecorder | None = None, cancellable: bool = True,
+               reason: str = "") -> int:
+        """Queue ``job``; it starts as soon as nothing else runs. Returns its id."""
+        item = QueuedJob(next(self._ids), job, recorder, cancellable=cancellable, reason=reason)
+        self._queue.append(item)
+        self.queue_changed.emit()
+        self._start_next()
+        return item.id
+
+    def cancel(self, job_id: int) -> bool:
+        """Drop a queued job, or ask the running one to stop at its next safe point."""
+        for item in list(self._queue):
+            if item.id == job_id:
+                self._queue.remove(item)
+                self.queue_changed.emit()
+                self.cancelled.emit(job_id)
+                return True
+        if self._current and self._current.id == job_id and self._current.cancellable:
+            self._current.cancel.set()
+            return True
+        return False
+
+    def cancel_all(self) -> None:
+        for item in list(self._queue):
+            self.cancel(item.id)
+        if self._current:
+            self._current.cancel.set()
+
+    def is_busy(self) -> bool:
+        return self._current is not None
+
+    def current(self) -> QueuedJob | None:
+        return self._current
+
+    def queued(self) -> list[QueuedJob]:
+        return list(self._queue)
+
+    def wait(self, ms: int = 60000) -> bool:
+        """Block until the running job's thread ends."""
+        return self._thread.wait(ms) if self._thread else True
+
+    def shutdown(self, ms: int = 60000) -> bool:
+        """Cancel everything, wait for the running job and settle it now (closing the window):
+        its queued finish signal may never be delivered once the event loop stops."""
+        self.cancel_all()
+        if not self.wait(ms):
+            return False
+        if self._worker is not None and self._worker.outcome is not None:
+            self._on_done(self._worker.outcome)
+        return True
+
+    # --- internals ----------------------------------------------------------------------------
+    def _start_next(self) -> None:
+        if self._current or not self._queue:
+            return
+        item = self._current = self._queue.pop(0)
+        thread, worker = QThread(), _Worker(item.job, JobContext(cancelled=item.cancel), item.recorder)
+        worker.moveToThread(thread)
+        worker.reported.connect(lambda step, m, i=item.id: self.metrics.emit(i, step, m))
+        worker.progressed.connect(lambda d, t, i=item.id: self.progress.emit(i, d, t))
+        worker.logged.connect(lambda msg, i=item.id: self.log.emit(i, msg))
+        worker.done.connect(self._on_done)
+        thread.started.connect(worker.run)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        self.queue_changed.emit()
+        self.started.emit(item.id, item.job.kind)
+
+    @Slot(object)
+    def _on_done(self, outcome: Outcome) -> None:
+        if self._worker is None or self._worker.outcome is not outcome:
+            return  # already settled by shutdown()
+        item = self._current
+        self._thread.quit()
+        self._thread.wait()
+        self._thread = self._worker = self._current = None
+        if outcome.status == "finished":
+            self.finished.emit(item.id, outcome.result)
+        elif outcome.status == "cancelled":
+            self.cancelled.emit(item.id)
+        else:
+            self.failed.emit(item.id, outcome.error or "failed")
+        self.queue_changed.emit()
+        self._start_next()
+
+
+__all__ = ["JobRunner", "QueuedJob", "Any"]

@@ -1,0 +1,1 @@
+"""One page per task in the left navigation."""

@@ -1,0 +1,296 @@
+"""Models page: pick a model (embedded / folder / GGUF + adapters), quantize, estimate, load, chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.job_runner import JobRunner
+from app.widgets.chat_box import ChatBox
+from app.workbench_state import WorkbenchState
+from core.units import human_bytes
+from core.errors import B4GError
+from core.jobs import Job, JobContext
+from core.models.chat import GenerationOptions
+from core.models.ref import LoadOptions, ModelRef
+
+SOURCES = [("Embedded SmolLM2-135M-Instruct", "embedded"), ("Hugging Face folder…", "hf"), ("GGUF file…", "gguf")]
+QUANT = [("None (full precision)", "none"), ("8-bit (bitsandbytes)", "8bit"), ("4-bit NF4 (bitsandbytes)", "4bit")]
+
+
+def _load_job(ref: ModelRef, opts: LoadOptions, store: Any) -> Job:
+    def run(ctx: JobContext) -> Any:
+        from core.models.loader import load_model
+        from core.models.record import record_model
+
+        loaded = load_model(ref, opts, ctx)
+        loaded.record_id = record_model(store, loaded)
+        return loaded
+
+    return Job("load-model", run, {"model": ref.to_json(), "options": opts.to_json()})
+
+
+def _estimate_job(ref: ModelRef, opts: LoadOptions) -> Job:
+    def run(ctx: JobContext) -> dict[str, Any]:
+        from core.models.loader import memory_estimate
+
+        return memory_estimate(ref, opts)
+
+    return Job("estimate-memory", run, {"model": ref.to_json(), "options": opts.to_json()})
+
+
+def _chat_job(loaded: Any, prompt: str, gen: GenerationOptions) -> Job:
+    def run(ctx: JobContext) -> dict[str, Any]:
+        from core.models.chat import chat
+
+        return {"prompt": prompt, "answer": chat(loaded, [prompt], gen, ctx)[0]}
+
+    return Job("chat", run, {"model": loaded.ref.to_json(), "generation": gen.to_json(), "prompt": prompt})
+
+
+class ModelsPanel(QWidget):
+    def __init__(self, state: WorkbenchState, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-models")
+        self.state, self.runner = state, runner
+        self._jobs: dict[int, str] = {}  # job id -> what it is for this panel
+        self._estimate_timer = QTimer(self, singleShot=True, interval=400)
+        self._estimate_timer.timeout.connect(self.request_estimate)
+        splitter = QSplitter()
+        splitter.addWidget(self._build_picker())
+        splitter.addWidget(self._build_model_side())
+        splitter.setSizes([420, 600])
+        QVBoxLayout(self).addWidget(splitter)
+        runner.finished.connect(lambda i, result: self._dispatch(i, result, None))
+        runner.failed.connect(lambda i, error: self._dispatch(i, None, error))
+        runner.cancelled.connect(lambda i: self._dispatch(i, None, "cancelled"))
+        self._source_changed()
+
+    # --- building -----------------------------------------------------------------------------
+    def _build_picker(self) -> QWidget:
+        box = QGroupBox("Model to audit")
+        form = QFormLayout(box)
+        self.source = QComboBox()
+        for label, key in SOURCES:
+            self.source.addItem(label, key)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("Folder with config.json + *.safetensors, or a .gguf file")
+        self.browse = QPushButton("Browse…")
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(self.browse)
+        self.adapters = QListWidget()
+        self.adapters.setMaximumHeight(70)
+        self.adapters.setToolTip("LoRA adapter folders (PEFT), applied in order")
+        add_adapter, remove_adapter = QPushButton("Add adapter…"), QPushButton("Remove")
+        adapter_row = QHBoxLayout()
+        adapter_row.addWidget(add_adapter)
+        adapter_row.addWidget(remove_adapter)
+        self.quantization = QComboBox()
+        for label, key in QUANT:
+            self.quantization.addItem(label, key)
+        self.double_quant = QCheckBox("Double quantization (4-bit)")
+        self.double_quant.setChecked(True)
+        self.device = self._combo(["auto", "cpu", "cuda"])
+        self.dtype = self._combo(["auto", "float32", "bfloat16", "float16"])
+        self.compute_dtype = self._combo(["auto", "bfloat16", "float16", "float32"])
+        self.trust_remote_code = QCheckBox("Trust remote code")
+        self.trust_remote_code.setToolTip("Runs Python code shipped with the model folder. Off unless you trust it.")
+        self.allow_pickle = QCheckBox("Allow pickle weights (*.bin, *.pt)")
+        self.allow_pickle.setToolTip("Unpickling can run arbitrary code; safetensors are always preferred.")
+        self.estimate_label = QLabel("Estimated memory: …")
+        self.estimate_label.setObjectName("estimateLabel")
+        self.load_button = QPushButton("Load model")
+        self.load_button.setObjectName("primaryButton")
+        self.load_button.setShortcut("Ctrl+L")
+        self.load_button.setToolTip("Load the model in the background (Ctrl+L)")
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        for label, widget in (("Source", self.source), ("Path", path_row), ("Adapters", self.adapters),
+                              ("", adapter_row), ("Quantization", self.quantization), ("", self.double_quant),
+                              ("Compute dtype", self.compute_dtype), ("Device", self.device), ("Dtype", self.dtype),
+                              ("Safety", self.trust_remote_code), ("", self.allow_pickle),
+                              ("", self.estimate_label), ("", self.load_button), ("", self.error_label)):
+            form.addRow(label, widget)
+        self.source.currentIndexChanged.connect(self._source_changed)
+        self.browse.clicked.connect(self._browse)
+        add_adapter.clicked.connect(self._add_adapter)
+        remove_adapter.clicked.connect(lambda: self.adapters.takeItem(self.adapters.currentRow()))
+        self.load_button.clicked.connect(self.request_load)
+        for w in (self.quantization, self.device, self.dtype):
+            w.currentIndexChanged.connect(self._options_changed)
+        self.double_quant.toggled.connect(self._options_changed)
+        self.path.editingFinished.connect(self._options_changed)
+        return box
+
+    def _build_model_side(self) -> QWidget:
+        side = QWidget()
+        layout = QVBoxLayout(side)
+        card = QGroupBox("Loaded model")
+        self.info = QLabel("No model loaded yet.")
+        self.info.setObjectName("modelInfo")
+        self.info.setWordWrap(True)
+        QVBoxLayout(card).addWidget(self.info)
+        chat_box = QGroupBox("Try the model")
+        self.chat = ChatBox()
+        QVBoxLayout(chat_box).addWidget(self.chat)
+        self.chat.prompt_submitted.connect(self._send_chat)
+        layout.addWidget(card)
+        layout.addWidget(chat_box, 1)
+        return side
+
+    @staticmethod
+    def _combo(items: list[str]) -> QComboBox:
+        combo = QComboBox()
+        combo.addItems(items)
+        return combo
+
+    # --- reading the form ---------------------------------------------------------------------
+    def model_ref(self) -> ModelRef:
+        adapters = [self.adapters.item(i).text() for i in range(self.adapters.count())]
+        key = self.source.currentData()
+        if key == "embedded":
+            return ModelRef.parse("embedded", adapters)
+        text = self.path.text().strip()
+        if not text:
+            raise B4GError("choose a model folder or .gguf file first (Browse…)")
+        ref = ModelRef.parse(text, adapters)
+        if key == "gguf" and ref.kind != "gguf":
+            raise B4GError(f"{text} is not a .gguf file")
+        return ref
+
+    def load_options(self) -> LoadOptions:
+        return LoadOptions(device=self.device.currentText(), dtype=self.dtype.currentText(),
+                           quantization=self.quantization.currentData(), double_quant=self.double_quant.isChecked(),
+                           compute_dtype=self.compute_dtype.currentText(),
+                           trust_remote_code=self.trust_remote_code.isChecked(),
+                           allow_pickle=self.allow_pickle.isChecked()).validate()
+
+    # --- actions ------------------------------------------------------------------------------
+    @Slot()
+    def _source_changed(self) -> None:
+        embedded = self.source.currentData() == "embedded"
+        self.path.setEnabled(not embedded)
+        self.browse.setEnabled(not embedded)
+        self._options_changed()
+
+    @Slot()
+    def _options_changed(self) -> None:
+        self.double_quant.setEnabled(self.quantization.currentData() == "4bit")
+        self.compute_dtype.setEnabled(self.quantization.currentData() == "4bit")
+        self._estimate_timer.start()
+
+    @Slot()
+    def _browse(self) -> None:
+        if self.source.currentData() == "gguf":
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF file", "", "GGUF (*.gguf)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder")
+        if path:
+            self.path.setText(path)
+            self._options_changed()
+
+    @Slot()
+    def _add_adapter(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a LoRA adapter folder")
+        if path:
+            self.adapters.addItem(path)
+            self._options_changed()
+
+    def _submit(self, purpose: str, job: Job, **kwargs: Any) -> int | None:
+        job_id = self.runner.submit(job, **kwargs)
+        self._jobs[job_id] = purpose
+        return job_id
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._estimate_timer.start()
+
+    @Slot()
+    def request_estimate(self) -> None:
+        if not self.isVisible():
+            return  # a hidden (or closed) page has nobody to show the estimate to
+        try:
+            ref, opts = self.model_ref(), self.load_options()
+        except B4GError as exc:
+            self.estimate_label.setText(f"Estimated memory: — ({exc})")
+            return
+        if self.runner.is_busy():
+            self.estimate_label.setText("Estimated memory: waits for the running job")
+        self._submit("estimate", _estimate_job(ref, opts))
+
+    @Slot()
+    def request_load(self) -> None:
+        self.error_label.setText("")
+        try:
+            ref, opts = self.model_ref(), self.load_options()
+        except B4GError as exc:
+            self.error_label.setText(str(exc))
+            return
+        self.load_button.setEnabled(False)
+        self.info.setText(f"Loading {ref.describe()}…")
+        self._submit("load", _load_job(ref, opts, self.state.store), recorder=self.state.store,
+                     cancellable=False, reason="A model load cannot be interrupted safely; it finishes in seconds")
+
+    @Slot(str, object)
+    def _send_chat(self, prompt: str, gen: GenerationOptions) -> None:
+        if self.state.model is None:
+            self.chat.show_error("no model loaded")
+            return
+        self._submit("chat", _chat_job(self.state.model, prompt, gen), recorder=self.state.store)
+
+    # --- results (UI thread) ------------------------------------------------------------------
+    def _dispatch(self, job_id: int, result: Any, error: str | None) -> None:
+        purpose = self._jobs.pop(job_id, None)  # jobs of other panels are not ours
+        if purpose is not None:
+            {"estimate": self._estimate_done, "load": self._load_done, "chat": self._chat_done}[purpose](result, error)
+
+    def _estimate_done(self, result: dict[str, Any] | None, error: str | None) -> None:
+        if error:
+            self.estimate_label.setText(f"Estimated memory: — ({error})")
+            return
+        self.estimate_label.setText(
+            f"Estimated memory: <b>{human_bytes(result['estimated_bytes'])}</b> "
+            f"({result['parameters'] / 1e6:.1f} M parameters, {result['dtype']} on {result['device']})")
+
+    def _load_done(self, loaded: Any, error: str | None) -> None:
+        self.load_button.setEnabled(True)
+        if error:
+            self.error_label.setText(error)
+            self.info.setText("No model loaded." if self.state.model is None else self._describe(self.state.model))
+            return
+        self.state.set_model(loaded)
+        self.info.setText(self._describe(loaded))
+        self.chat.set_ready(True)
+
+    def _chat_done(self, result: dict[str, Any] | None, error: str | None) -> None:
+        if error:
+            self.chat.show_error(error)
+        else:
+            self.chat.show_answer(result["answer"])
+
+    @staticmethod
+    def _describe(loaded: Any) -> str:
+        return (f"<b>{loaded.ref.describe()}</b><br>{loaded.parameters / 1e6:.1f} M parameters · {loaded.dtype} · "
+                f"{loaded.device} · quantization {loaded.options.quantization}<br>"
+                f"Estimated {human_bytes(loaded.estimated_bytes)} · measured footprint "
+                f"<b>{human_bytes(loaded.footprint_bytes)}</b> · loaded in {loaded.load_seconds:.2f} s")

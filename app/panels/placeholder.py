@@ -1,0 +1,48 @@
+"""A page that says what it will hold, until its issue lands."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+class PlaceholderPanel(QWidget):
+    def __init__(self, title: str, plan: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"panel-{title.lower().replace(' ', '-')}")
+        layout = QVBoxLayout(self)
+        heading = QLabel(title)
+        heading.setObjectName("panelTitle")
+        body = QLabel(plan)
+        body.setWordWrap(True)
+        body.setTextFormat(Qt.TextFormat.RichText)
+        body.setObjectName("placeholderText")
+        layout.addWidget(heading)
+        layout.addWidget(body)
+        layout.addStretch(1)
+
+
+PLANS = {
+    "Backdoors": (
+        "<p><b>Beneficial backdoors (Backdoor4Good).</b> Here you will choose a built-in trust application "
+        "(<i>safety</i>, <i>identity</i>, <i>style</i>, <i>access-lock</i>) or an attack organism, or define a "
+        "(Trigger, Activation, Utility) spec yourself; preview its rows; inject it with a live loss curve; "
+        "and verify it with a metric card: activation with and without the trigger, clean utility, tamper "
+        "resistance and stealthiness, each with a 95 % interval.</p>"),
+    "Inversion": (
+        "<p><b>Backdoor self-awareness.</b> Here you will configure reversal SFT and GRPO trigger inversion "
+        "(CPU and GPU presets), start it, and watch live curves: reward mean, spread and max, the attack "
+        "success of the best candidate, length, KL, entropy, buffer size, and Awareness@k with the moment "
+        "awareness emerges marked.</p>"),
+    "Replay buffer": (
+        "<p><b>Candidate triggers.</b> Here you will inspect every candidate the inversion scored: its reward "
+        "parts, length, first and last step, replays and origin; sort, filter and copy them; test one against "
+        "held-out prompts with and without it; and send it to the guardrail or to unlearning.</p>"),
+    "Defenses": (
+        "<p><b>Defenses.</b> Here you will run adversarial unlearning on the recovered triggers and build an "
+        "inference-time guardrail from them (exact, fuzzy and semantic matching), then verify again.</p>"),
+    "Reports": (
+        "<p><b>Audit reports.</b> Here you will export the session as an HTML, PDF or JSON audit report: the "
+        "model and its hashes, every run with its configuration and library versions, metrics with intervals, "
+        "recovered triggers and the defenses applied.</p>"),
+}

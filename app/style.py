@@ -1,0 +1,22 @@
+"""Light / dark styles from resources/styles, chosen in QSettings ("ui/theme")."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("light", "dark")
+
+
+def stylesheet(theme: str) -> str:
+    name = theme if theme in THEMES else "light"
+    return resources.files("resources").joinpath("styles", f"{name}.qss").read_text()
+
+
+def apply_style(app: QApplication, theme: str | None = None) -> str:
+    theme = theme or str(QSettings().value("ui/theme", "light"))
+    app.setStyle("Fusion")
+    app.setStyleSheet(stylesheet(theme))
+    return theme

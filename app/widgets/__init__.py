@@ -1,0 +1,1 @@
+"""Reusable widgets: job bar, chat box, metric cards."""
