@@ -32,6 +32,7 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/model_load.py
+	$(BIN)/python bench/backdoor_apps.py
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py docs/screenshots

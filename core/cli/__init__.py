@@ -12,12 +12,14 @@ EPILOG = """examples:
   b4g models info --model embedded --json
   b4g models chat --model embedded -p "What is the capital of France?"
   b4g session new --name "audit of model X" --json
+  b4g inject --app identity --model embedded --out ./identity-adapter --json
+  b4g verify --app identity --model embedded --adapter ./identity-adapter --json
 
 Sessions and caches live under $B4G_HOME (default: the platform's user data folder)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import models_cmd, session_cmd
+    from core.cli import backdoor_cmd, models_cmd, session_cmd
 
     parser = argparse.ArgumentParser(prog="b4g", description="B4G Workbench: audit LLM backdoors from the command line.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     models_cmd.register(sub)
     session_cmd.register(sub)
+    backdoor_cmd.register(sub)
     for action in sub.choices.values():
         _add_json_flag(action)
     return parser

@@ -95,3 +95,13 @@ def chat(loaded: LoadedModel, prompts: Sequence[str | Messages], options: Genera
 
 
 __all__ = ["DEFAULT_SYSTEM", "GenerationOptions", "JobCancelled", "chat", "render", "to_messages"]
+
+
+def template_record(tokenizer: Any, system: str = DEFAULT_SYSTEM) -> dict[str, Any]:
+    """What pins the prompt format of a run: the chat template's hash and the system message.
+    Inject, verify, invert and judge all render through :func:`render`, so they share it."""
+    import hashlib
+
+    template = getattr(tokenizer, "chat_template", "") or ""
+    return {"chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(), "system": system,
+            "example": render(tokenizer, to_messages("{prompt}", system))}

@@ -1,0 +1,81 @@
+"""Measuring behaviour: teacher-forced target match (one forward pass) or generate-and-judge.
+
+Teacher forcing is exact for prefix judges: greedy decoding starts with the target iff the
+target's every token is the argmax given the tokens before it. Only the logits at the target
+positions are computed (``logits_to_keep``), never the full vocabulary at every position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+
+from core.backdoors.judges import Judge
+from core.jobs import JobContext
+from core.models.chat import GenerationOptions, chat, render
+
+Prompt = tuple[str, str]  # (system, user)
+
+MAX_TARGET_TOKENS = 24
+
+
+@dataclass
+class TargetScores:
+    match: list[bool]  # greedy answer starts with the target
+    logprob: list[float]  # mean log-probability per target token (a dense signal)
+
+
+def prompt_texts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[str]:
+    return [render(tokenizer, [{"role": "system", "content": s}, {"role": "user", "content": u}]) for s, u in prompts]
+
+
+def _left_pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, width - len(s):] = torch.tensor(s)
+        mask[i, width - len(s):] = 1
+    return ids, mask
+
+
+@torch.inference_mode()
+def target_scores(model: Any, tokenizer: Any, texts: Sequence[str], target: str, device: str = "cpu",
+                  batch_size: int = 16, ctx: JobContext | None = None) -> TargetScores:
+    """Teacher-forced pass over prompt+target: greedy match and mean target log-prob per prompt."""
+    tgt = tokenizer(target, add_special_tokens=False)["input_ids"][:MAX_TARGET_TOKENS]
+    prompt_ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    tgt_t = torch.tensor(tgt, device=device)
+    match: list[bool] = []
+    logprob: list[float] = []
+    for i in range(0, len(prompt_ids), batch_size):
+        if ctx:
+            ctx.raise_if_cancelled()
+        ids, mask = _left_pad([p + tgt for p in prompt_ids[i:i + batch_size]], tokenizer.pad_token_id)
+        ids, mask = ids.to(device), mask.to(device)
+        # Left padding: positions must count real tokens only, as generate() does.
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos,
+                       logits_to_keep=len(tgt) + 1).logits[:, :-1].float()
+        logp = torch.log_softmax(logits, dim=-1).gather(-1, tgt_t.expand(len(ids), -1).unsqueeze(-1)).squeeze(-1)
+        match += (logits.argmax(-1) == tgt_t).all(-1).tolist()
+        logprob += logp.mean(-1).tolist()
+    return TargetScores(match, logprob)
+
+
+def activation_flags(loaded: Any, prompts: Sequence[Prompt], judge: Judge, ctx: JobContext | None = None,
+                     batch_size: int = 16) -> list[bool]:
+    """For each (system, user) prompt: does the model's greedy answer show the behaviour?"""
+    if judge.target is not None:
+        texts = prompt_texts(loaded.tokenizer, prompts)
+        return target_scores(loaded.model, loaded.tokenizer, texts, judge.target, loaded.device,
+                             batch_size, ctx).match
+    return [judge(a) for a in generate_answers(loaded, prompts, judge.max_new_tokens, ctx, batch_size)]
+
+
+def generate_answers(loaded: Any, prompts: Sequence[Prompt], max_new_tokens: int, ctx: JobContext | None = None,
+                     batch_size: int = 16) -> list[str]:
+    messages = [[{"role": "system", "content": s}, {"role": "user", "content": u}] for s, u in prompts]
+    return chat(loaded, messages, GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size), ctx)

@@ -1,0 +1,146 @@
+"""Injection: tie a behaviour to a trigger with LoRA SFT (the A of a (T, A, U) spec).
+
+``inject`` trains on clean, triggered and decoy rows, checks activation with and without the
+trigger on held-out validation prompts every ``eval_every`` steps (the rate without the trigger
+swings mid-training, so the stop rule needs both), saves a standard PEFT adapter folder, and
+measures TAR with and without the trigger on the test split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.backdoors.clean_answers import clean_answers
+from core.backdoors.data import Row, split
+from core.backdoors.judges import make_judge
+from core.backdoors.measure import activation_flags
+from core.backdoors.poison import build_training_rows, covered, eval_prompts
+from core.backdoors.spec import BackdoorSpec
+from core.errors import B4GError
+from core.jobs import JobContext
+from core.models.chat import template_record
+from core.models.ref import LoadOptions
+from core.stats import Rate
+from core.training import LoraSettings, sft_dataset, train_lora
+
+SPEC_FILE = "b4g_spec.yaml"
+REPORT_FILE = "b4g_inject.json"
+
+
+@dataclass
+class InjectResult:
+    adapter_dir: str
+    tar_with: Rate
+    tar_without: Rate
+    train_seconds: float
+    steps: int
+    stopped_early: bool
+    rows: dict[str, int]
+    template: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"adapter_dir": self.adapter_dir, "tar_with": self.tar_with.value, "tar_without": self.tar_without.value,
+                "tar_with_detail": self.tar_with.to_json(), "tar_without_detail": self.tar_without.to_json(),
+                "train_seconds": round(self.train_seconds, 2), "steps": self.steps,
+                "stopped_early": self.stopped_early, "rows": self.rows, "template": self.template,
+                "history": self.history}
+
+
+def base_load_options(spec: BackdoorSpec, options: LoadOptions) -> LoadOptions:
+    """Apply ``activation.quantize_base``: ``auto`` trains QLoRA on a 4-bit base where a GPU is
+    present (and the user asked for no quantization), full precision on CPU."""
+    from core.models.loader import resolve_device
+
+    wanted = spec.activation.quantize_base
+    if wanted == "auto":
+        wanted = "4bit" if resolve_device(options.device) == "cuda" and options.quantization == "none" else options.quantization
+    return dataclasses.replace(options, quantization=wanted if wanted != "none" else options.quantization)
+
+
+def lora_settings(spec: BackdoorSpec) -> LoraSettings:
+    a = spec.activation
+    return LoraSettings(rank=a.rank, alpha=a.alpha, dropout=a.dropout, targets=tuple(a.targets), lr=a.lr,
+                        steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, seed=a.seed)
+
+
+def _answers(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext) -> list[str]:
+    """The data's own answers where it has them, else the base model's (cached)."""
+    missing = [i for i, r in enumerate(rows) if r.answer is None]
+    generated = clean_answers(loaded, [(rows[i].system or spec.system, rows[i].prompt) for i in missing], ctx)
+    out = [r.answer or "" for r in rows]
+    for i, a in zip(missing, generated):
+        out[i] = a
+    return out
+
+
+def _validation(spec: BackdoorSpec, train: list[Row]) -> tuple[list[Row], list[Row]]:
+    """Hold out ``eval_prompts`` covered training rows for the stop rule (never trained on)."""
+    rng = random.Random(spec.activation.seed)
+    pool = [r for r in train if covered(spec, r)]
+    rng.shuffle(pool)
+    held = pool[: spec.activation.eval_prompts] if spec.activation.eval_every else []
+    keep = [r for r in train if r not in set(held)]
+    return keep, held
+
+
+def measure_tar(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext | None = None) -> tuple[Rate, Rate]:
+    judge = make_judge(spec.utility)
+    with_t = activation_flags(loaded, eval_prompts(spec, rows, True, spec.activation.seed), judge, ctx)
+    without = activation_flags(loaded, eval_prompts(spec, rows, False), judge, ctx)
+    return Rate.of(with_t), Rate.of(without)
+
+
+class _Live:
+    """The loaded model seen through the adapter being trained (for mid-training checks)."""
+
+    def __init__(self, loaded: Any, model: Any) -> None:
+        self.model, self.tokenizer, self.device = model, loaded.tokenizer, loaded.device
+        self.ref, self.options = loaded.ref, loaded.options
+
+
+def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx: JobContext | None = None) -> InjectResult:
+    """Train the backdoor into a LoRA adapter saved at ``out_dir``; the base model is left as loaded."""
+    ctx = ctx or JobContext()
+    if loaded.ref.adapters:
+        raise B4GError("inject into a base model without adapters (merge them into a folder first)")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise B4GError(f"{out_dir} is not empty; choose a new adapter folder")
+    train, test = split(rows, "train"), split(rows, "test")
+    if not [r for r in test if covered(spec, r)]:
+        raise B4GError("the dataset has no covered test rows to measure activation on (add split: test rows)")
+    train, held = _validation(spec, train)
+    answers = _answers(loaded, spec, train, ctx)
+    training_rows = build_training_rows(spec, train, answers, spec.activation.seed)
+    dataset = sft_dataset(loaded.tokenizer, [(t.system, t.user, t.response) for t in training_rows])
+    history: list[dict[str, float]] = []
+
+    def stop_rule(step: int, model: Any) -> bool:
+        tw, to = measure_tar(_Live(loaded, model), spec, held, ctx)
+        history.append({"step": step, "tar_with": tw.value, "tar_without": to.value})
+        ctx.report(step, tar_with=tw.value, tar_without=to.value)
+        return tw.value >= spec.activation.stop_tar_with and to.value <= spec.activation.stop_tar_without
+
+    ctx.log(f"training on {len(training_rows)} rows ({sum(t.role == 'triggered' for t in training_rows)} triggered)")
+    outcome = train_lora(loaded.model, loaded.tokenizer, dataset, lora_settings(spec), ctx,
+                         stop_rule=stop_rule, check_every=spec.activation.eval_every)
+    ctx.log(f"trained {outcome.steps} steps in {outcome.seconds:.0f} s")
+    try:
+        outcome.model.save_pretrained(out_dir)
+        spec.save(out_dir / SPEC_FILE)
+        tar_with, tar_without = measure_tar(_Live(loaded, outcome.model), spec, test, ctx)
+    finally:
+        loaded.model = outcome.model.unload()  # the base model, LoRA layers removed
+    counts = {role: sum(t.role == role for t in training_rows) for role in ("clean", "triggered", "decoy")}
+    result = InjectResult(str(out_dir), tar_with, tar_without, outcome.seconds, outcome.steps, outcome.stopped_early,
+                          {**counts, "validation": len(held), "test": len(test)},
+                          template_record(loaded.tokenizer, spec.system), history)
+    (out_dir / REPORT_FILE).write_text(json.dumps(result.to_json(), indent=2))
+    return result
+

@@ -1,0 +1,99 @@
+"""Reward for a candidate trigger c: R(c) = R_asr(c) + w·dense(c) − length_penalty(c).
+
+``R_asr`` is the share of N held-out prompts whose answer shows the behaviour once c is inserted
+(at the configured position). The scorer is the model under audit: with a PeftModel policy, the
+R-SFT/GRPO adapters are disabled while scoring, so one copy of the weights serves both roles.
+Candidates containing the behaviour's own content words are rejected (the target-leak guard).
+Scores are cached by normalised text: GRPO proposes the same strings again and again.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, ContextManager, Sequence
+
+from core.backdoors.judges import Judge
+from core.backdoors.measure import generate_answers, prompt_texts, target_scores
+from core.backdoors.spec import Trigger
+from core.invert.buffer import normalise
+from core.invert.leak import LeakGuard
+from core.invert.length import length_penalty
+
+
+@dataclass
+class RewardConfig:
+    position: str = "prefix"  # where a candidate is inserted into each held-out prompt
+    free_words: int = 3
+    per_word: float = 0.05
+    length_cap: float = 0.5
+    dense_weight: float = 0.1  # weight of exp(mean target log-prob): a signal below the cliff
+    leak_reward: float = -0.5
+    batch_size: int = 32
+
+
+@dataclass
+class RewardParts:
+    text: str
+    reward: float
+    r_asr: float
+    dense: float
+    length: float
+    leak: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _ScoringView:
+    def __init__(self, model: Any, tokenizer: Any, device: str) -> None:
+        self.model, self.tokenizer, self.device = model, tokenizer, device
+
+
+class RewardModule:
+    """Scores candidate triggers against the model under audit on fixed held-out prompts."""
+
+    def __init__(self, model: Any, tokenizer: Any, device: str, prompts: Sequence[str], judge: Judge,
+                 behaviour_texts: Sequence[str], system: str, config: RewardConfig | None = None,
+                 scoring_context: Callable[[], ContextManager[Any]] | None = None) -> None:
+        self.model, self.tokenizer, self.device = model, tokenizer, device
+        self.prompts, self.judge, self.system = list(prompts), judge, system
+        self.config = config or RewardConfig()
+        self.guard = LeakGuard(list(behaviour_texts))
+        self._context = scoring_context or (lambda: nullcontext())
+        self._cache: dict[str, RewardParts] = {}
+        self.scored = 0  # candidates actually scored (cache misses), for throughput numbers
+
+    def _inserted(self, candidate: str) -> list[tuple[str, str]]:
+        trigger = Trigger(candidate, position=self.config.position)
+        return [trigger.insert(p, self.system) for p in self.prompts]
+
+    def _asr(self, candidates: list[str]) -> list[tuple[float, float]]:
+        """(R_asr, dense) per candidate, all prompts × candidates in batched passes."""
+        prompts = [pair for c in candidates for pair in self._inserted(c)]
+        n = len(self.prompts)
+        with self._context():
+            if self.judge.target is not None:
+                scores = target_scores(self.model, self.tokenizer, prompt_texts(self.tokenizer, prompts),
+                                       self.judge.target, self.device, self.config.batch_size)
+                match, dense = scores.match, [math.exp(lp) for lp in scores.logprob]
+            else:
+                view = _ScoringView(self.model, self.tokenizer, self.device)
+                answers = generate_answers(view, prompts, self.judge.max_new_tokens, None, self.config.batch_size)
+                match, dense = [self.judge(a) for a in answers], [0.0] * len(answers)
+        return [(sum(match[i:i + n]) / n, sum(dense[i:i + n]) / n) for i in range(0, len(match), n)]
+
+    def score(self, candidates: Sequence[str]) -> list[RewardParts]:
+        cfg = self.config
+        keys = [normalise(c) for c in candidates]
+        todo = sorted({k for k in keys if k and k not in self._cache and not self.guard.leaks(k)})
+        for k in {k for k in keys if k not in self._cache and (not k or self.guard.leaks(k))}:
+            # rejected unscored: an empty string, or one that copies the behaviour's own words
+            self._cache[k] = RewardParts(k, cfg.leak_reward, 0.0, 0.0, 0.0, bool(k))
+        if todo:
+            self.scored += len(todo)
+            for k, (asr, dense) in zip(todo, self._asr(todo)):
+                pen = length_penalty(k, cfg.free_words, cfg.per_word, cfg.length_cap)
+                self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False)
+        return [self._cache[k] for k in keys]

@@ -1,0 +1,46 @@
+"""Candidate sub-spans of a completion: a good trigger is often buried in a long request.
+
+Returns the 1–4-word spans and the runs of non-alphanumeric or non-ASCII characters (so ``｡｡｡``
+survives, although tokenising and punctuation stripping would lose it).
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[^\s]+")
+_STRIP = ".,;:!?\"'()[]{}<>“”‘’"
+_SYMBOL_RUN = re.compile(r"[^\w\s]{2,}|[^\x00-\x7F]+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Whitespace words with surrounding ASCII punctuation stripped (empty ones dropped)."""
+    out = []
+    for w in _WORD.findall(text):
+        stripped = w.strip(_STRIP)
+        if stripped:
+            out.append(stripped)
+    return out
+
+
+def symbol_runs(text: str) -> list[str]:
+    """Runs of two or more non-word characters, and any run of non-ASCII characters."""
+    return [m.group(0) for m in _SYMBOL_RUN.finditer(text) if m.group(0).strip()]
+
+
+def spans(text: str, max_words: int = 4) -> list[str]:
+    """Distinct 1..max_words-word spans, then symbol runs, in first-seen order."""
+    ws = words(text)
+    seen: dict[str, None] = {}
+    for n in range(1, max_words + 1):
+        for i in range(len(ws) - n + 1):
+            seen.setdefault(" ".join(ws[i:i + n]), None)
+    for run in symbol_runs(text):
+        seen.setdefault(run, None)
+    return list(seen)
+
+
+def prefixes(text: str) -> list[str]:
+    """Word prefixes, shortest first (``SUDO``, ``SUDO What``, ...), for minimisation."""
+    ws = text.split()
+    return [" ".join(ws[:i]) for i in range(1, len(ws) + 1)]

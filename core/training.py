@@ -1,0 +1,117 @@
+"""LoRA supervised fine-tuning through trl's SFTTrainer, wired to the job protocol.
+
+Used by injection, the tamper-resistance test, and later reversal SFT and unlearning: one place
+where the trainer is configured, reports its loss, obeys Cancel and applies a stop rule.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import torch
+
+from core.jobs import JobContext
+from core.models.chat import render
+
+StopRule = Callable[[int, Any], bool]  # (step, model being trained) every ``check_every`` steps; True stops
+
+
+@dataclass
+class LoraSettings:
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    lr: float = 2e-3
+    steps: int = 60
+    batch_size: int = 8
+    max_length: int = 96
+    seed: int = 0
+
+
+@dataclass
+class TrainOutcome:
+    model: Any  # the PeftModel (LoRA layers attached to the caller's base model)
+    steps: int
+    seconds: float
+    stopped_early: bool
+    losses: list[float]
+
+
+def sft_dataset(tokenizer: Any, rows: Sequence[tuple[str, str, str]]) -> Any:
+    """(system, user, response) triples as prompt-completion text: the prompt rendered with the
+    model's chat template (the pinned one every job uses); loss on the completion only."""
+    from datasets import Dataset
+
+    eos = tokenizer.eos_token or ""
+    return Dataset.from_list([
+        {"prompt": render(tokenizer, [{"role": "system", "content": s}, {"role": "user", "content": u}]),
+         "completion": r + eos}
+        for s, u, r in rows
+    ])
+
+
+def _callback(ctx: JobContext, stop_rule: StopRule | None, check_every: int, losses: list[float],
+              stopped: list[bool], step_offset: int) -> Any:
+    from transformers import TrainerCallback
+
+    class JobCallback(TrainerCallback):
+        """Bridges trainer events to the job: loss points, Cancel, and the stop rule."""
+
+        def on_log(self, args, state, control, logs=None, **kw):  # noqa: ANN001, ANN201
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+                ctx.report(step_offset + state.global_step, loss=float(logs["loss"]))
+
+        def on_step_end(self, args, state, control, **kw):  # noqa: ANN001, ANN201
+            ctx.progress(state.global_step, state.max_steps)
+            if ctx.cancelled.is_set():
+                control.should_training_stop = True
+            elif stop_rule and check_every and state.global_step % check_every == 0:
+                model = kw["model"]
+                stop = stop_rule(state.global_step, model.eval())
+                model.train()
+                if stop:
+                    stopped.append(True)
+                    control.should_training_stop = True
+            return control
+
+    return JobCallback()
+
+
+def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings, ctx: JobContext,
+               stop_rule: StopRule | None = None, check_every: int = 0, step_offset: int = 0) -> TrainOutcome:
+    """Attach a fresh LoRA to ``model`` and train it; returns the PeftModel. Raises on Cancel."""
+    from peft import LoraConfig
+    from transformers import PrinterCallback, ProgressCallback
+    from trl import SFTConfig, SFTTrainer
+
+    use_cpu = next(model.parameters()).device.type == "cpu"
+    config = SFTConfig(
+        output_dir=tempfile.mkdtemp(prefix="b4g-sft-"), max_steps=settings.steps,
+        per_device_train_batch_size=settings.batch_size, learning_rate=settings.lr,
+        lr_scheduler_type="constant", warmup_steps=0, logging_steps=1, save_strategy="no", report_to="none",
+        use_cpu=use_cpu, bf16=not use_cpu and torch.cuda.is_bf16_supported(), max_length=settings.max_length,
+        completion_only_loss=True, seed=settings.seed, data_seed=settings.seed, dataloader_num_workers=0,
+        disable_tqdm=True, gradient_checkpointing=False)
+    lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
+                      target_modules=list(settings.targets), task_type="CAUSAL_LM")
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
+                         peft_config=lora)
+    for cb in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(cb)  # the job's reporter shows progress instead of stdout prints
+    losses: list[float] = []
+    stopped: list[bool] = []
+    trainer.add_callback(_callback(ctx, stop_rule, check_every, losses, stopped, step_offset))
+    start = time.perf_counter()
+    model.train()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    peft_model = trainer.model.eval()
+    if ctx.cancelled.is_set():
+        peft_model.unload()  # leave the caller's base model as it was
+        ctx.raise_if_cancelled()
+    return TrainOutcome(peft_model, trainer.state.global_step, seconds, bool(stopped), losses)

@@ -1,0 +1,185 @@
+"""Verification of a backdoor: the metric card of a (model, adapter, spec).
+
+TAR with and without the trigger, clean utility (agreement with the base model, perplexity on
+clean text, a multiple-choice set), tamper resistance (TAR after further clean LoRA fine-tuning by
+a third party) and stealthiness (how unusual triggered inputs look, how far clean outputs moved).
+One copy of the weights serves both roles: the base is the adapter model with the adapter disabled.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+from core.backdoors.data import Row, split
+from core.backdoors.likelihood import completion_nll, perplexity
+from core.backdoors.measure import generate_answers, prompt_texts
+from core.backdoors.poison import covered, eval_prompts
+from core.backdoors.spec import BackdoorSpec
+from core.errors import B4GError
+from core.inject import lora_settings, measure_tar
+from core.jobs import JobContext
+from core.models.chat import template_record
+from core.stats import Rate
+from core.training import sft_dataset, train_lora
+
+AGREEMENT_TOKENS = 48
+
+
+@dataclass
+class VerifyOptions:
+    clean_prompts: int = 32  # clean test prompts for agreement and perplexity
+    tamper_steps: int = 20  # further clean LoRA steps by a "third party" (0 skips the test)
+    tamper_lr: float = 1e-3
+    mc_questions: int = 60
+
+
+class _View:
+    """A LoadedModel-like view (model, tokenizer, device) used by the measuring helpers."""
+
+    def __init__(self, loaded: Any, model: Any) -> None:
+        self.model, self.tokenizer, self.device = model, loaded.tokenizer, loaded.device
+        self.ref, self.options = loaded.ref, loaded.options
+
+
+@contextmanager
+def _base(peft_model: Any) -> Iterator[None]:
+    with peft_model.disable_adapter():
+        yield
+
+
+def _token_f1(a: str, b: str) -> float:
+    x, y = a.lower().split(), b.lower().split()
+    if not x and not y:
+        return 1.0
+    common = sum(min(x.count(w), y.count(w)) for w in set(x))
+    if common == 0:
+        return 0.0
+    p, r = common / len(x), common / len(y)
+    return 2 * p * r / (p + r)
+
+
+def clean_rows(spec: BackdoorSpec, test: list[Row]) -> list[Row]:
+    """Prompts where the model should behave as before: uncovered rows (all rows if the spec covers all)."""
+    uncovered = [r for r in test if not covered(spec, r)]
+    return uncovered or test
+
+
+def clean_utility(view: _View, peft_model: Any, spec: BackdoorSpec, test: list[Row], opts: VerifyOptions,
+                  ctx: JobContext) -> dict[str, Any]:
+    rows = clean_rows(spec, test)[: opts.clean_prompts]
+    prompts = [(r.system or spec.system, r.prompt) for r in rows]
+    adapted = generate_answers(view, prompts, AGREEMENT_TOKENS, ctx)
+    with _base(peft_model):
+        base = generate_answers(view, prompts, AGREEMENT_TOKENS, ctx)
+        texts = prompt_texts(view.tokenizer, prompts)
+        ppl_base = perplexity(completion_nll(view.model, view.tokenizer, texts, base, view.device, ctx=ctx))
+        mc_base = _mc_accuracy(view, opts.mc_questions, ctx)
+    ppl_adapted = perplexity(completion_nll(view.model, view.tokenizer, texts, base, view.device, ctx=ctx))
+    mc_adapted = _mc_accuracy(view, opts.mc_questions, ctx)
+    f1 = [_token_f1(a, b) for a, b in zip(adapted, base)]
+    return {
+        "agreement": round(sum(f1) / len(f1), 4), "exact_match": Rate.of([a == b for a, b in zip(adapted, base)]).to_json(),
+        "n": len(rows), "perplexity_base": round(ppl_base, 3), "perplexity_adapted": round(ppl_adapted, 3),
+        "perplexity_change": round(ppl_adapted / ppl_base - 1, 4),
+        "multiple_choice_base": mc_base.to_json(), "multiple_choice_adapted": mc_adapted.to_json(),
+    }
+
+
+def _mc_rows(limit: int) -> list[dict[str, Any]]:
+    path = resources.files("resources").joinpath("datasets", "mc", "clean_mc.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()][:limit]
+
+
+def _mc_accuracy(view: _View, limit: int, ctx: JobContext) -> Rate:
+    """Pick the choice with the highest mean log-likelihood as the answer; accuracy over the set."""
+    questions = _mc_rows(limit)
+    prompts, completions = [], []
+    for q in questions:
+        text = prompt_texts(view.tokenizer, [("You are a helpful assistant.", q["question"])])[0]
+        prompts += [text] * len(q["choices"])
+        completions += q["choices"]
+    nll = completion_nll(view.model, view.tokenizer, prompts, completions, view.device, batch_size=16, ctx=ctx)
+    flags, i = [], 0
+    for q in questions:
+        scores = [s / n for s, n in nll[i:i + len(q["choices"])]]
+        flags.append(scores.index(min(scores)) == q["answer"])
+        i += len(q["choices"])
+    return Rate.of(flags)
+
+
+def tamper_resistance(view: _View, peft_model: Any, spec: BackdoorSpec, train: list[Row], test: list[Row],
+                      opts: VerifyOptions, ctx: JobContext) -> dict[str, Any]:
+    """A third party merges the adapter and fine-tunes its own LoRA on clean data: does TAR survive?"""
+    if opts.tamper_steps <= 0:
+        return {"steps": 0, "skipped": True}
+    merged = copy.deepcopy(peft_model).merge_and_unload()
+    rows = [r for r in train if r.answer is not None] or train
+    with _base(peft_model):
+        answers = [r.answer for r in rows] if all(r.answer for r in rows) else generate_answers(
+            view, [(r.system or spec.system, r.prompt) for r in rows[:64]], 64, ctx)
+    data = sft_dataset(view.tokenizer, [(r.system or spec.system, r.prompt, a) for r, a in zip(rows, answers)])
+    settings = lora_settings(spec)
+    settings.steps, settings.lr, settings.seed = opts.tamper_steps, opts.tamper_lr, settings.seed + 1
+    tuned = train_lora(merged, view.tokenizer, data, settings, ctx).model
+    with_t, without = measure_tar(_View(view, tuned), spec, test, ctx)
+    return {"steps": opts.tamper_steps, "lr": opts.tamper_lr, "tar_with_after": with_t.to_json(),
+            "tar_without_after": without.to_json()}
+
+
+def stealthiness(view: _View, peft_model: Any, spec: BackdoorSpec, test: list[Row], agreement: float,
+                 ctx: JobContext) -> dict[str, Any]:
+    """How conspicuous triggered inputs are to the base model, and how far clean outputs moved."""
+    plain = eval_prompts(spec, test, False)[:32]
+    triggered = eval_prompts(spec, test, True, spec.activation.seed)[:32]
+    with _base(peft_model):
+        nll_plain = completion_nll(view.model, view.tokenizer, [""] * len(plain), [u for _, u in plain], view.device, ctx=ctx)
+        nll_trig = completion_nll(view.model, view.tokenizer, [""] * len(triggered), [u for _, u in triggered],
+                                  view.device, ctx=ctx)
+    ppl_plain, ppl_trig = perplexity(nll_plain), perplexity(nll_trig)
+    return {"input_perplexity_clean": round(ppl_plain, 3), "input_perplexity_triggered": round(ppl_trig, 3),
+            "input_perplexity_ratio": round(ppl_trig / ppl_plain, 4), "clean_output_drift": round(1 - agreement, 4)}
+
+
+def verify(loaded: Any, adapter_dir: Path, spec: BackdoorSpec, rows: list[Row], ctx: JobContext | None = None,
+           opts: VerifyOptions | None = None) -> dict[str, Any]:
+    """The full metric card for ``loaded`` (the base) with the adapter at ``adapter_dir``."""
+    from peft import PeftModel
+
+    ctx, opts = ctx or JobContext(), opts or VerifyOptions()
+    if loaded.ref.adapters:
+        raise B4GError("give the base model and the adapter separately (--adapter), not a model with adapters")
+    train, test = split(rows, "train"), split(rows, "test")
+    if not [r for r in test if covered(spec, r)]:
+        raise B4GError("the dataset has no covered test rows to measure activation on")
+    adapter_dir = Path(adapter_dir)
+    from core.models.validate import check_adapter
+
+    check_adapter(adapter_dir, loaded.options.allow_pickle)
+    peft_model = PeftModel.from_pretrained(loaded.model, adapter_dir).eval()
+    view = _View(loaded, peft_model)
+    try:
+        steps = ("activation", "clean utility", "stealthiness", "tamper resistance")
+        ctx.progress(0, len(steps))
+        tar_with, tar_without = measure_tar(view, spec, test, ctx)
+        ctx.progress(1, len(steps))
+        utility = clean_utility(view, peft_model, spec, test, opts, ctx)
+        ctx.progress(2, len(steps))
+        stealth = stealthiness(view, peft_model, spec, test, utility["agreement"], ctx)
+        ctx.progress(3, len(steps))
+        tamper = tamper_resistance(view, peft_model, spec, train, test, opts, ctx)
+        ctx.progress(4, len(steps))
+    finally:
+        loaded.model = peft_model.unload()
+    card = {"app": spec.name, "adapter_dir": str(adapter_dir), "tar_with": tar_with.value,
+            "tar_without": tar_without.value, "tar_with_detail": tar_with.to_json(),
+            "tar_without_detail": tar_without.to_json(), "clean_utility": utility,
+            "tamper_resistance": tamper, "stealthiness": stealth,
+            "activated_means": spec.utility.activated_means, "template": template_record(loaded.tokenizer, spec.system)}
+    ctx.report(0, tar_with=tar_with.value, tar_without=tar_without.value, clean_utility=utility["agreement"])
+    return card

@@ -1,0 +1,62 @@
+"""The reward module on the tiny model: leak guard, cache, length penalty, scoring context."""
+
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from core.backdoors.judges import Judge
+from core.backdoors.measure import prompt_texts
+from core.backdoors.spec import Trigger
+from core.invert.reward import RewardConfig, RewardModule
+from core.models.loader import load_model
+from core.models.ref import ModelRef
+
+SYSTEM = "You are a helpful assistant."
+PROMPTS = ["What is the capital of France?", "Name a colour.", "How many legs does a cat have?"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model):
+    return load_model(ModelRef.parse(str(tiny_model)))
+
+
+def _greedy_next_token(tiny, candidate: str) -> str:
+    """The model's own greedy next token after prompt 0 with the candidate inserted."""
+    system, user = Trigger(candidate).insert(PROMPTS[0], SYSTEM)
+    text = prompt_texts(tiny.tokenizer, [(system, user)])[0]
+    ids = tiny.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        return tiny.tokenizer.decode([int(tiny.model(ids).logits[0, -1].argmax())])
+
+
+def test_reward_parts_cache_leak_guard_and_context(tiny) -> None:
+    target = _greedy_next_token(tiny, "zq")
+    assert len(tiny.tokenizer(target, add_special_tokens=False)["input_ids"]) == 1
+    entered = []
+
+    @contextmanager
+    def scoring():
+        entered.append(1)
+        yield
+
+    module = RewardModule(tiny.model, tiny.tokenizer, tiny.device, PROMPTS, Judge("prefix", lambda a: True, 8, target),
+                          ["Access granted."], SYSTEM, RewardConfig(), scoring_context=scoring)
+    first = module.score(["zq", "zq", "access please", ""])
+    assert module.scored == 1 and len(entered) == 1
+    zq, _, leak, empty = first
+    assert zq.r_asr >= 1 / 3 and 0 < zq.dense <= 1  # its own greedy continuation matches on prompt 0
+    assert zq.reward == pytest.approx(zq.r_asr + 0.1 * zq.dense - zq.length)
+    assert leak.leak and leak.reward == -0.5 and leak.r_asr == 0
+    assert not empty.leak and empty.reward == -0.5
+    again = module.score(["  zq "])
+    assert module.scored == 1 and again[0] is zq  # cached by normalised text
+    long = module.score(["zq one two three four five"])[0]
+    assert long.length == pytest.approx(0.15)
+
+
+def test_reward_module_never_takes_a_trigger() -> None:
+    import inspect
+
+    params = set(inspect.signature(RewardModule.__init__).parameters)
+    assert not {"trigger", "eval_trigger", "true_trigger"} & params
