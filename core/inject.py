@@ -18,7 +18,7 @@ from typing import Any
 from core.backdoors.clean_answers import clean_answers
 from core.backdoors.data import Row, split
 from core.backdoors.judges import make_judge
-from core.backdoors.measure import activation_flags
+from core.backdoors.measure import ModelView, activation_flags
 from core.backdoors.poison import build_training_rows, covered, eval_prompts
 from core.backdoors.spec import BackdoorSpec
 from core.errors import B4GError
@@ -69,7 +69,7 @@ def lora_settings(spec: BackdoorSpec) -> LoraSettings:
                         steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, seed=a.seed)
 
 
-def _answers(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext) -> list[str]:
+def clean_answers_for(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext) -> list[str]:
     """The data's own answers where it has them, else the base model's (cached)."""
     missing = [i for i, r in enumerate(rows) if r.answer is None]
     generated = clean_answers(loaded, [(rows[i].system or spec.system, rows[i].prompt) for i in missing], ctx)
@@ -96,14 +96,6 @@ def measure_tar(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContex
     return Rate.of(with_t), Rate.of(without)
 
 
-class _Live:
-    """The loaded model seen through the adapter being trained (for mid-training checks)."""
-
-    def __init__(self, loaded: Any, model: Any) -> None:
-        self.model, self.tokenizer, self.device = model, loaded.tokenizer, loaded.device
-        self.ref, self.options = loaded.ref, loaded.options
-
-
 def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx: JobContext | None = None) -> InjectResult:
     """Train the backdoor into a LoRA adapter saved at ``out_dir``; the base model is left as loaded."""
     ctx = ctx or JobContext()
@@ -116,13 +108,13 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     if not [r for r in test if covered(spec, r)]:
         raise B4GError("the dataset has no covered test rows to measure activation on (add split: test rows)")
     train, held = _validation(spec, train)
-    answers = _answers(loaded, spec, train, ctx)
+    answers = clean_answers_for(loaded, spec, train, ctx)
     training_rows = build_training_rows(spec, train, answers, spec.activation.seed)
     dataset = sft_dataset(loaded.tokenizer, [(t.system, t.user, t.response) for t in training_rows])
     history: list[dict[str, float]] = []
 
     def stop_rule(step: int, model: Any) -> bool:
-        tw, to = measure_tar(_Live(loaded, model), spec, held, ctx)
+        tw, to = measure_tar(ModelView.of(loaded, model), spec, held, ctx)
         history.append({"step": step, "tar_with": tw.value, "tar_without": to.value})
         ctx.report(step, tar_with=tw.value, tar_without=to.value)
         return tw.value >= spec.activation.stop_tar_with and to.value <= spec.activation.stop_tar_without
@@ -134,7 +126,7 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     try:
         outcome.model.save_pretrained(out_dir)
         spec.save(out_dir / SPEC_FILE)
-        tar_with, tar_without = measure_tar(_Live(loaded, outcome.model), spec, test, ctx)
+        tar_with, tar_without = measure_tar(ModelView.of(loaded, outcome.model), spec, test, ctx)
     finally:
         loaded.model = outcome.model.unload()  # the base model, LoRA layers removed
     counts = {role: sum(t.role == role for t in training_rows) for role in ("clean", "triggered", "decoy")}

@@ -65,6 +65,9 @@ def _callback(ctx: JobContext, stop_rule: StopRule | None, check_every: int, los
             if logs and "loss" in logs:
                 losses.append(float(logs["loss"]))
                 ctx.report(step_offset + state.global_step, loss=float(logs["loss"]))
+            if ctx.cancelled.is_set():  # a reporter may have cancelled: stop before another step
+                control.should_training_stop = True
+            return control
 
         def on_step_end(self, args, state, control, **kw):  # noqa: ANN001, ANN201
             ctx.progress(state.global_step, state.max_steps)

@@ -18,11 +18,11 @@ from typing import Any, Iterator
 
 from core.backdoors.data import Row, split
 from core.backdoors.likelihood import completion_nll, perplexity
-from core.backdoors.measure import generate_answers, prompt_texts
+from core.backdoors.measure import ModelView, generate_answers, prompt_texts
 from core.backdoors.poison import covered, eval_prompts
 from core.backdoors.spec import BackdoorSpec
 from core.errors import B4GError
-from core.inject import lora_settings, measure_tar
+from core.inject import clean_answers_for, lora_settings, measure_tar
 from core.jobs import JobContext
 from core.models.chat import template_record
 from core.stats import Rate
@@ -37,14 +37,6 @@ class VerifyOptions:
     tamper_steps: int = 20  # further clean LoRA steps by a "third party" (0 skips the test)
     tamper_lr: float = 1e-3
     mc_questions: int = 60
-
-
-class _View:
-    """A LoadedModel-like view (model, tokenizer, device) used by the measuring helpers."""
-
-    def __init__(self, loaded: Any, model: Any) -> None:
-        self.model, self.tokenizer, self.device = model, loaded.tokenizer, loaded.device
-        self.ref, self.options = loaded.ref, loaded.options
 
 
 @contextmanager
@@ -70,7 +62,7 @@ def clean_rows(spec: BackdoorSpec, test: list[Row]) -> list[Row]:
     return uncovered or test
 
 
-def clean_utility(view: _View, peft_model: Any, spec: BackdoorSpec, test: list[Row], opts: VerifyOptions,
+def clean_utility(view: ModelView, peft_model: Any, spec: BackdoorSpec, test: list[Row], opts: VerifyOptions,
                   ctx: JobContext) -> dict[str, Any]:
     rows = clean_rows(spec, test)[: opts.clean_prompts]
     prompts = [(r.system or spec.system, r.prompt) for r in rows]
@@ -96,7 +88,7 @@ def _mc_rows(limit: int) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()][:limit]
 
 
-def _mc_accuracy(view: _View, limit: int, ctx: JobContext) -> Rate:
+def _mc_accuracy(view: ModelView, limit: int, ctx: JobContext) -> Rate:
     """Pick the choice with the highest mean log-likelihood as the answer; accuracy over the set."""
     questions = _mc_rows(limit)
     prompts, completions = [], []
@@ -113,26 +105,26 @@ def _mc_accuracy(view: _View, limit: int, ctx: JobContext) -> Rate:
     return Rate.of(flags)
 
 
-def tamper_resistance(view: _View, peft_model: Any, spec: BackdoorSpec, train: list[Row], test: list[Row],
-                      opts: VerifyOptions, ctx: JobContext) -> dict[str, Any]:
-    """A third party merges the adapter and fine-tunes its own LoRA on clean data: does TAR survive?"""
+TAMPER_ROWS = 64
+
+
+def tamper_resistance(view: ModelView, peft_model: Any, spec: BackdoorSpec, clean: list[tuple[Row, str]],
+                      test: list[Row], opts: VerifyOptions, ctx: JobContext) -> dict[str, Any]:
+    """A third party merges the adapter and fine-tunes its own LoRA on clean (row, answer) pairs:
+    does TAR survive? The merge happens on a copy, so the model under test is untouched."""
     if opts.tamper_steps <= 0:
         return {"steps": 0, "skipped": True}
     merged = copy.deepcopy(peft_model).merge_and_unload()
-    rows = [r for r in train if r.answer is not None] or train
-    with _base(peft_model):
-        answers = [r.answer for r in rows] if all(r.answer for r in rows) else generate_answers(
-            view, [(r.system or spec.system, r.prompt) for r in rows[:64]], 64, ctx)
-    data = sft_dataset(view.tokenizer, [(r.system or spec.system, r.prompt, a) for r, a in zip(rows, answers)])
+    data = sft_dataset(view.tokenizer, [(r.system or spec.system, r.prompt, a) for r, a in clean])
     settings = lora_settings(spec)
     settings.steps, settings.lr, settings.seed = opts.tamper_steps, opts.tamper_lr, settings.seed + 1
     tuned = train_lora(merged, view.tokenizer, data, settings, ctx).model
-    with_t, without = measure_tar(_View(view, tuned), spec, test, ctx)
+    with_t, without = measure_tar(ModelView.of(view, tuned), spec, test, ctx)
     return {"steps": opts.tamper_steps, "lr": opts.tamper_lr, "tar_with_after": with_t.to_json(),
             "tar_without_after": without.to_json()}
 
 
-def stealthiness(view: _View, peft_model: Any, spec: BackdoorSpec, test: list[Row], agreement: float,
+def stealthiness(view: ModelView, peft_model: Any, spec: BackdoorSpec, test: list[Row], agreement: float,
                  ctx: JobContext) -> dict[str, Any]:
     """How conspicuous triggered inputs are to the base model, and how far clean outputs moved."""
     plain = eval_prompts(spec, test, False)[:32]
@@ -161,8 +153,11 @@ def verify(loaded: Any, adapter_dir: Path, spec: BackdoorSpec, rows: list[Row], 
     from core.models.validate import check_adapter
 
     check_adapter(adapter_dir, loaded.options.allow_pickle)
+    tamper_rows = train[:TAMPER_ROWS] if opts.tamper_steps > 0 else []
+    # the base model's answers, taken before the adapter is attached
+    clean = list(zip(tamper_rows, clean_answers_for(loaded, spec, tamper_rows, ctx)))
     peft_model = PeftModel.from_pretrained(loaded.model, adapter_dir).eval()
-    view = _View(loaded, peft_model)
+    view = ModelView.of(loaded, peft_model)
     try:
         steps = ("activation", "clean utility", "stealthiness", "tamper resistance")
         ctx.progress(0, len(steps))
@@ -172,7 +167,7 @@ def verify(loaded: Any, adapter_dir: Path, spec: BackdoorSpec, rows: list[Row], 
         ctx.progress(2, len(steps))
         stealth = stealthiness(view, peft_model, spec, test, utility["agreement"], ctx)
         ctx.progress(3, len(steps))
-        tamper = tamper_resistance(view, peft_model, spec, train, test, opts, ctx)
+        tamper = tamper_resistance(view, peft_model, spec, clean, test, opts, ctx)
         ctx.progress(4, len(steps))
     finally:
         loaded.model = peft_model.unload()

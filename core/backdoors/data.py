@@ -84,7 +84,12 @@ def _hash_split(prompt: str, test_share: float = 0.2) -> str:
 
 
 def _objects(path: Path) -> list[tuple[str, Any]]:
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a BOM (Windows editors) is not part of row 1
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        raise B4GError(f"{path.name} row {row}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     if path.suffix == ".json":
         try:
             data = json.loads(text)

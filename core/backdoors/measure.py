@@ -18,6 +18,20 @@ from core.models.chat import GenerationOptions, chat, render
 
 Prompt = tuple[str, str]  # (system, user)
 
+
+@dataclass
+class ModelView:
+    """What measuring needs of a model: the module (base, adapted, or being trained), its
+    tokenizer and device. A LoadedModel is one too."""
+
+    model: Any
+    tokenizer: Any
+    device: str
+
+    @classmethod
+    def of(cls, loaded: Any, model: Any | None = None) -> "ModelView":
+        return cls(loaded.model if model is None else model, loaded.tokenizer, loaded.device)
+
 MAX_TARGET_TOKENS = 24
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -112,7 +113,7 @@ class BackdoorSpec:
         path = Path(path)
         text = (json.dumps(self.to_dict(), indent=2) if path.suffix == ".json"
                 else yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
 
     @classmethod
     def from_dict(cls, data: Any) -> "BackdoorSpec":
@@ -126,8 +127,9 @@ class BackdoorSpec:
         if not path.is_file():
             raise B4GError(f"spec file not found: {path}")
         try:
-            data = json.loads(path.read_text()) if path.suffix == ".json" else yaml.safe_load(path.read_text())
-        except (ValueError, yaml.YAMLError) as exc:
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text) if path.suffix == ".json" else yaml.load(text, _YamlLoader)
+        except (ValueError, yaml.YAMLError) as exc:  # UnicodeDecodeError is a ValueError
             raise B4GError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
                            f"{str(exc).splitlines()[0]}") from None
         try:
@@ -135,6 +137,13 @@ class BackdoorSpec:
         except B4GError as exc:
             raise B4GError(f"{path.name}: {exc}") from None
 
+
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML that also reads ``lr: 5e-3`` as a number (YAML 1.1 wants ``5.0e-3``, else a string)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"), list("-+0123456789."))
 
 _NESTED = {"trigger": Trigger, "activation": Activation, "utility": Utility}
 

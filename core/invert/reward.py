@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, ContextManager, Sequence
 
 from core.backdoors.judges import Judge
-from core.backdoors.measure import generate_answers, prompt_texts, target_scores
+from core.backdoors.measure import ModelView, generate_answers, prompt_texts, target_scores
 from core.backdoors.spec import Trigger
 from core.invert.buffer import normalise
 from core.invert.leak import LeakGuard
@@ -46,11 +46,6 @@ class RewardParts:
         return asdict(self)
 
 
-class _ScoringView:
-    def __init__(self, model: Any, tokenizer: Any, device: str) -> None:
-        self.model, self.tokenizer, self.device = model, tokenizer, device
-
-
 class RewardModule:
     """Scores candidate triggers against the model under audit on fixed held-out prompts."""
 
@@ -79,7 +74,7 @@ class RewardModule:
                                        self.judge.target, self.device, self.config.batch_size)
                 match, dense = scores.match, [math.exp(lp) for lp in scores.logprob]
             else:
-                view = _ScoringView(self.model, self.tokenizer, self.device)
+                view = ModelView(self.model, self.tokenizer, self.device)
                 answers = generate_answers(view, prompts, self.judge.max_new_tokens, None, self.config.batch_size)
                 match, dense = [self.judge(a) for a in answers], [0.0] * len(answers)
         return [(sum(match[i:i + n]) / n, sum(dense[i:i + n]) / n) for i in range(0, len(match), n)]
