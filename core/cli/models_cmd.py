@@ -44,9 +44,8 @@ def _session(args: argparse.Namespace):  # noqa: ANN202
     return open_session(args.session)
 
 
-def _run(kind: str, fn: Any, config: dict[str, Any], args: argparse.Namespace) -> Any:
+def _run(kind: str, fn: Any, config: dict[str, Any], args: argparse.Namespace, store: Any = None) -> Any:
     """Run a job through the shared protocol, with a progress bar and the optional session."""
-    store = _session(args)
     with RichReporter(kind, quiet=args.json) as reporter:
         outcome = execute(Job(kind, fn, config), JobContext([reporter]), store)
     if outcome.status != "finished":
@@ -56,20 +55,20 @@ def _run(kind: str, fn: Any, config: dict[str, Any], args: argparse.Namespace) -
 
 def cmd_info(args: argparse.Namespace) -> int:
     ref, opts = model_from_args(args)
+    store = _session(args)
 
     def job(ctx: JobContext) -> dict[str, Any]:
         from core.models.loader import load_model
 
         loaded = load_model(ref, opts, ctx)
         info = loaded.to_json()
-        if args.session:
+        if store is not None:
             from core.models.record import record_model
-            from core.store.catalog import open_session
 
-            info["model_record_id"] = record_model(open_session(args.session), loaded)
+            info["model_record_id"] = record_model(store, loaded)
         return info
 
-    info = _run("load-model", job, {"model": ref.to_json(), "options": opts.to_json()}, args)
+    info = _run("load-model", job, {"model": ref.to_json(), "options": opts.to_json()}, args, store)
     if args.json:
         emit_json(info)
     else:
@@ -99,7 +98,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             {"prompt": p, "answer": a} for p, a in zip(args.prompt, answers)]}
 
     result = _run("chat", job, {"model": ref.to_json(), "options": opts.to_json(), "generation": gen.to_json(),
-                                "prompts": args.prompt}, args)
+                                "prompts": args.prompt}, args, _session(args))
     if args.json:
         emit_json(result)
     else:
