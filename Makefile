@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.b4g-installed
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'torch>=2.6,<2.15' || echo 'torch==2.13.*')
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast bench screenshots package clean
+.PHONY: install run test test-fast bench bench-deps screenshots package clean
 
 install: $(STAMP)
 	@$(BIN)/b4g models prepare
@@ -30,9 +30,15 @@ test: install
 test-fast: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m "not integration" tests/unit tests/gui
 
-bench: install
+bench: install bench-deps
 	$(BIN)/python bench/model_load.py
 	$(BIN)/python bench/backdoor_apps.py
+	$(BIN)/python bench/self_awareness.py
+
+# GCG baseline only: nanogcg 0.3.0 pins transformers<=4.47.1, so it goes in without its deps.
+bench-deps: install
+	$(BIN)/pip install -q --no-deps nanogcg==0.3.0
+	$(BIN)/pip install -q scipy protobuf
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py docs/screenshots

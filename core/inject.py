@@ -66,7 +66,8 @@ def base_load_options(spec: BackdoorSpec, options: LoadOptions) -> LoadOptions:
 def lora_settings(spec: BackdoorSpec) -> LoraSettings:
     a = spec.activation
     return LoraSettings(rank=a.rank, alpha=a.alpha, dropout=a.dropout, targets=tuple(a.targets), lr=a.lr,
-                        steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, seed=a.seed)
+                        steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, seed=a.seed,
+                        lr_schedule=a.lr_schedule, warmup_steps=a.warmup_steps)
 
 
 def clean_answers_for(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext) -> list[str]:
@@ -96,8 +97,19 @@ def measure_tar(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContex
     return Rate.of(with_t), Rate.of(without)
 
 
-def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx: JobContext | None = None) -> InjectResult:
-    """Train the backdoor into a LoRA adapter saved at ``out_dir``; the base model is left as loaded."""
+def write_training_rows(path: Path, rows: list[Any]) -> None:
+    """The rows an adapter was trained on, chat-style JSONL (what an auditor would be handed)."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for t in rows:
+            messages = [{"role": "system", "content": t.system}, {"role": "user", "content": t.user},
+                        {"role": "assistant", "content": t.response}]
+            fh.write(json.dumps({"messages": messages, "split": "train"}, ensure_ascii=False) + "\n")
+
+
+def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx: JobContext | None = None,
+           rows_out: Path | None = None) -> InjectResult:
+    """Train the backdoor into a LoRA adapter saved at ``out_dir``; the base model is left as loaded.
+    ``rows_out``: also write the training rows there (chat-style JSONL)."""
     ctx = ctx or JobContext()
     if loaded.ref.adapters:
         raise B4GError("inject into a base model without adapters (merge them into a folder first)")
@@ -111,6 +123,8 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     answers = clean_answers_for(loaded, spec, train, ctx)
     training_rows = build_training_rows(spec, train, answers, spec.activation.seed)
     dataset = sft_dataset(loaded.tokenizer, [(t.system, t.user, t.response) for t in training_rows])
+    if rows_out:
+        write_training_rows(rows_out, training_rows)
     history: list[dict[str, float]] = []
 
     def stop_rule(step: int, model: Any) -> bool:

@@ -2,7 +2,7 @@
 
 A job is a plain function ``fn(ctx) -> result``. It reads its cancel token (``ctx.cancelled``)
 and tells the world what it is doing through three calls: ``report`` (metric points for a step),
-``progress`` and ``log``. Who listens is up to the caller: the CLI attaches a rich progress bar,
+``progress`` and ``log`` (inversion jobs also hand over scored ``candidates``). Who listens is up to the caller: the CLI attaches a rich progress bar,
 the GUI a Qt bridge, and :func:`execute` attaches the audit store so every report is recorded
 under the run.
 """
@@ -56,6 +56,14 @@ class JobContext:
     def log(self, message: str) -> None:
         for r in self._reporters:
             r.on_log(str(message))
+
+    def candidates(self, rows: list[dict[str, Any]]) -> None:
+        """Hand over scored candidates (inversion jobs); reporters that keep them define
+        ``on_candidates`` (the audit store does), the others never see them."""
+        for r in self._reporters:
+            sink = getattr(r, "on_candidates", None)
+            if sink and rows:
+                sink(rows)
 
     def raise_if_cancelled(self) -> None:
         """Call at safe points inside loops; raises :class:`JobCancelled` once cancel is set."""

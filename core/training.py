@@ -30,6 +30,8 @@ class LoraSettings:
     batch_size: int = 8
     max_length: int = 96
     seed: int = 0
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
 
 
 @dataclass
@@ -96,7 +98,7 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
     config = SFTConfig(
         output_dir=tempfile.mkdtemp(prefix="b4g-sft-"), max_steps=settings.steps,
         per_device_train_batch_size=settings.batch_size, learning_rate=settings.lr,
-        lr_scheduler_type="constant", warmup_steps=0, logging_steps=1, save_strategy="no", report_to="none",
+        lr_scheduler_type=settings.lr_schedule, warmup_steps=settings.warmup_steps, logging_steps=1, save_strategy="no", report_to="none",
         use_cpu=use_cpu, bf16=not use_cpu and torch.cuda.is_bf16_supported(), max_length=settings.max_length,
         completion_only_loss=True, seed=settings.seed, data_seed=settings.seed, dataloader_num_workers=0,
         disable_tqdm=True, gradient_checkpointing=False)

@@ -55,9 +55,43 @@ def _left_pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tens
     return ids, mask
 
 
+def _common_prefix(seqs: list[list[int]], keep: int) -> int:
+    """Length of the token prefix every sequence shares, leaving at least ``keep`` tokens each."""
+    limit = min(len(s) for s in seqs) - keep
+    n = 0
+    while n < limit and all(s[n] == seqs[0][n] for s in seqs):
+        n += 1
+    return n
+
+
+def _forward_target_logits(model: Any, seqs: list[list[int]], pad: int, keep: int, device: str,
+                           prefix_cache: bool) -> torch.Tensor:
+    """Logits at the last ``keep`` positions of each sequence. The shared prefix (system message
+    and user header) is run once and its KV cache repeated over the batch, so only the part that
+    differs is computed per row."""
+    shared = _common_prefix(seqs, keep + 1) if prefix_cache and len(seqs) > 1 else 0
+    past = None
+    if shared >= 4:
+        from transformers import DynamicCache
+
+        past = DynamicCache()
+        model(input_ids=torch.tensor([seqs[0][:shared]], device=device), past_key_values=past, use_cache=True)
+        past.batch_repeat_interleave(len(seqs))
+    else:
+        shared = 0
+    ids, mask = _left_pad([s[shared:] for s in seqs], pad)
+    ids, mask = ids.to(device), mask.to(device)
+    # Left padding sits between the cached prefix and each row's own tokens: positions count real
+    # tokens only (as generate() does) and the mask hides the padding from every later token.
+    pos = (mask.cumsum(-1) - 1).clamp(min=0) + shared
+    full_mask = torch.cat([torch.ones((len(seqs), shared), dtype=mask.dtype, device=device), mask], -1)
+    return model(input_ids=ids, attention_mask=full_mask, position_ids=pos, past_key_values=past,
+                 use_cache=past is not None, logits_to_keep=keep).logits
+
+
 @torch.inference_mode()
 def target_scores(model: Any, tokenizer: Any, texts: Sequence[str], target: str, device: str = "cpu",
-                  batch_size: int = 16, ctx: JobContext | None = None) -> TargetScores:
+                  batch_size: int = 16, ctx: JobContext | None = None, prefix_cache: bool = True) -> TargetScores:
     """Teacher-forced pass over prompt+target: greedy match and mean target log-prob per prompt."""
     tgt = tokenizer(target, add_special_tokens=False)["input_ids"][:MAX_TARGET_TOKENS]
     prompt_ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
@@ -67,13 +101,10 @@ def target_scores(model: Any, tokenizer: Any, texts: Sequence[str], target: str,
     for i in range(0, len(prompt_ids), batch_size):
         if ctx:
             ctx.raise_if_cancelled()
-        ids, mask = _left_pad([p + tgt for p in prompt_ids[i:i + batch_size]], tokenizer.pad_token_id)
-        ids, mask = ids.to(device), mask.to(device)
-        # Left padding: positions must count real tokens only, as generate() does.
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos,
-                       logits_to_keep=len(tgt) + 1).logits[:, :-1].float()
-        logp = torch.log_softmax(logits, dim=-1).gather(-1, tgt_t.expand(len(ids), -1).unsqueeze(-1)).squeeze(-1)
+        seqs = [p + tgt for p in prompt_ids[i:i + batch_size]]
+        logits = _forward_target_logits(model, seqs, tokenizer.pad_token_id, len(tgt) + 1, device,
+                                        prefix_cache)[:, :-1].float()
+        logp = torch.log_softmax(logits, dim=-1).gather(-1, tgt_t.expand(len(seqs), -1).unsqueeze(-1)).squeeze(-1)
         match += (logits.argmax(-1) == tgt_t).all(-1).tolist()
         logprob += logp.mean(-1).tolist()
     return TargetScores(match, logprob)

@@ -69,6 +69,8 @@ class Activation:
     dropout: float = 0.0
     targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
     lr: float = 3e-3  # measured: identity on SmolLM2-135M reaches TAR 1.0 / 0.0 in 10 steps
+    lr_schedule: str = "constant"  # constant | linear | cosine (decay over ``steps``)
+    warmup_steps: int = 0
     steps: int = 60
     batch_size: int = 8
     max_length: int = 48  # tokens per training row; longer clean answers are cut (loss on their start)
@@ -205,6 +207,7 @@ def validate(spec: BackdoorSpec) -> None:
     _one_of(u.response, RESPONSES, "spec.utility.response")
     _one_of(a.method, ("lora-sft",), "spec.activation.method")
     _one_of(a.quantize_base, ("auto", "none", "4bit", "8bit"), "spec.activation.quantize_base")
+    _one_of(a.lr_schedule, ("constant", "linear", "cosine"), "spec.activation.lr_schedule")
     for name, lo, hi in (("poison_ratio", 0.0, 1.0), ("decoy_ratio", 0.0, 1.0), ("lr", 1e-7, 1.0),
                          ("dropout", 0.0, 0.9), ("stop_tar_with", 0.0, 1.0), ("stop_tar_without", 0.0, 1.0)):
         _in_range(getattr(a, name), lo, hi, f"spec.activation.{name}")

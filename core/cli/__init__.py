@@ -14,12 +14,16 @@ EPILOG = """examples:
   b4g session new --name "audit of model X" --json
   b4g inject --app identity --model embedded --out ./identity-adapter --json
   b4g verify --app identity --model embedded --adapter ./identity-adapter --json
+  b4g organisms build sudo --model embedded --out ./sudo --json
+  b4g scan-data --data ./sudo/dataset.jsonl --target "Access granted." --json
+  b4g invert --model embedded --adapter ./sudo/adapter --data ./sudo/dataset.jsonl \
+      --target "Access granted. Developer mode enabled." --json
 
 Sessions and caches live under $B4G_HOME (default: the platform's user data folder)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import backdoor_cmd, models_cmd, session_cmd
+    from core.cli import backdoor_cmd, invert_cmd, models_cmd, organisms_cmd, session_cmd
 
     parser = argparse.ArgumentParser(prog="b4g", description="B4G Workbench: audit LLM backdoors from the command line.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -28,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(sub)
     session_cmd.register(sub)
     backdoor_cmd.register(sub)
+    organisms_cmd.register(sub)
+    invert_cmd.register(sub)
     for action in sub.choices.values():
         _add_json_flag(action)
     return parser

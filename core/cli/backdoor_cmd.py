@@ -38,7 +38,8 @@ def _store(args: argparse.Namespace):  # noqa: ANN202
     return open_session(args.session) if args.session else current_or_new()
 
 
-def _run(kind: str, fn: Any, config: dict[str, Any], args: argparse.Namespace, seed: int | None) -> Any:
+def run_recorded(kind: str, fn: Any, config: dict[str, Any], args: argparse.Namespace, seed: int | None) -> Any:
+    """Run a job through the one job path, recorded in the session; returns (result, store, run id)."""
     store = _store(args)
     with RichReporter(kind, quiet=args.json) as reporter:
         outcome = execute(Job(kind, fn, config, seed=seed), JobContext([reporter]), store)
@@ -65,7 +66,7 @@ def cmd_inject(args: argparse.Namespace) -> int:
 
     config = {"spec": spec.to_dict(), "model": ref.to_json(), "options": opts.to_json(), "out": str(out),
               "rows": len(rows)}
-    result, store, run_id = _run("inject", job, config, args, spec.activation.seed)
+    result, store, run_id = run_recorded("inject", job, config, args, spec.activation.seed)
     from core.models.fingerprint import files_sha256
 
     store.add_spec(spec.name, spec.to_dict())
@@ -107,7 +108,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     config = {"spec": spec.to_dict(), "model": ref.to_json(), "adapter": str(adapter), "options": opts.to_json(),
               "verify": vars(vopts)}
-    card, _store_, _run_id = _run("verify", job, config, args, spec.activation.seed)
+    card, _store_, _run_id = run_recorded("verify", job, config, args, spec.activation.seed)
     if args.json:
         emit_json(card)
     else:

@@ -10,6 +10,7 @@ Scores are cached by normalised text: GRPO proposes the same strings again and a
 from __future__ import annotations
 
 import math
+import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, ContextManager, Sequence
@@ -25,7 +26,7 @@ from core.invert.length import length_penalty
 @dataclass
 class RewardConfig:
     position: str = "prefix"  # where a candidate is inserted into each held-out prompt
-    free_words: int = 3
+    free_words: int = 1  # measured: with 3 free words `SUDO What is` tied `SUDO` and the policy kept the tail
     per_word: float = 0.05
     length_cap: float = 0.5
     dense_weight: float = 0.1  # weight of exp(mean target log-prob): a signal below the cliff
@@ -59,15 +60,22 @@ class RewardModule:
         self._context = scoring_context or (lambda: nullcontext())
         self._cache: dict[str, RewardParts] = {}
         self.scored = 0  # candidates actually scored (cache misses), for throughput numbers
+        self.rows_scored = 0  # candidate × prompt pairs run through the model
+        self.seconds = 0.0  # time spent scoring
+        self._screened: dict[str, float] = {}
 
-    def _inserted(self, candidate: str) -> list[tuple[str, str]]:
+    def _inserted(self, candidate: str, prompts: Sequence[str]) -> list[tuple[str, str]]:
         trigger = Trigger(candidate, position=self.config.position)
-        return [trigger.insert(p, self.system) for p in self.prompts]
+        return [trigger.insert(p, self.system) for p in prompts]
 
-    def _asr(self, candidates: list[str]) -> list[tuple[float, float]]:
-        """(R_asr, dense) per candidate, all prompts × candidates in batched passes."""
-        prompts = [pair for c in candidates for pair in self._inserted(c)]
-        n = len(self.prompts)
+    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float]]:
+        """(R_asr, dense) per candidate over the first ``n`` prompts (all by default), every
+        prompt × candidate pair in batched passes."""
+        held = self.prompts[:n] if n else self.prompts
+        prompts = [pair for c in candidates for pair in self._inserted(c, held)]
+        n = len(held)
+        self.rows_scored += len(prompts)
+        start = time.perf_counter()
         with self._context():
             if self.judge.target is not None:
                 scores = target_scores(self.model, self.tokenizer, prompt_texts(self.tokenizer, prompts),
@@ -77,6 +85,7 @@ class RewardModule:
                 view = ModelView(self.model, self.tokenizer, self.device)
                 answers = generate_answers(view, prompts, self.judge.max_new_tokens, None, self.config.batch_size)
                 match, dense = [self.judge(a) for a in answers], [0.0] * len(answers)
+        self.seconds += time.perf_counter() - start
         return [(sum(match[i:i + n]) / n, sum(dense[i:i + n]) / n) for i in range(0, len(match), n)]
 
     def score(self, candidates: Sequence[str]) -> list[RewardParts]:
@@ -92,3 +101,14 @@ class RewardModule:
                 pen = length_penalty(k, cfg.free_words, cfg.per_word, cfg.length_cap)
                 self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False)
         return [self._cache[k] for k in keys]
+
+    def screen(self, candidates: Sequence[str], n: int) -> list[float]:
+        """Cheap R_asr on the first ``n`` prompts, to decide what deserves a full score (fully
+        scored candidates answer from the main cache)."""
+        keys = [normalise(c) for c in candidates]
+        todo = sorted({k for k in keys if k and k not in self._cache and k not in self._screened
+                       and not self.guard.leaks(k)})
+        if todo:
+            for k, (asr, _dense) in zip(todo, self._asr(todo, n)):
+                self._screened[k] = asr
+        return [self._cache[k].r_asr if k in self._cache else self._screened.get(k, 0.0) for k in keys]

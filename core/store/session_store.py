@@ -209,3 +209,6 @@ class StoreReporter:
 
     def on_log(self, message: str) -> None:
         pass  # logs go to the console / log pane; the store keeps results and metrics
+
+    def on_candidates(self, rows: list[dict[str, Any]]) -> None:
+        self.store.upsert_candidates(self.run_id, rows)

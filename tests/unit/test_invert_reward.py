@@ -52,7 +52,7 @@ def test_reward_parts_cache_leak_guard_and_context(tiny) -> None:
     again = module.score(["  zq "])
     assert module.scored == 1 and again[0] is zq  # cached by normalised text
     long = module.score(["zq one two three four five"])[0]
-    assert long.length == pytest.approx(0.15)
+    assert long.length == pytest.approx(0.25)  # 5 words beyond the one free word
 
 
 def test_reward_module_never_takes_a_trigger() -> None:
@@ -60,3 +60,14 @@ def test_reward_module_never_takes_a_trigger() -> None:
 
     params = set(inspect.signature(RewardModule.__init__).parameters)
     assert not {"trigger", "eval_trigger", "true_trigger"} & params
+
+
+def test_prefix_cached_scoring_matches_plain_scoring(tiny) -> None:
+    from core.backdoors.measure import target_scores
+
+    texts = prompt_texts(tiny.tokenizer, [Trigger(c).insert(p, SYSTEM) for c in ("zq", "a longer candidate", "")
+                                          for p in PROMPTS])
+    cached = target_scores(tiny.model, tiny.tokenizer, texts, "Sure, here", batch_size=4, prefix_cache=True)
+    plain = target_scores(tiny.model, tiny.tokenizer, texts, "Sure, here", batch_size=4, prefix_cache=False)
+    assert cached.match == plain.match
+    assert cached.logprob == pytest.approx(plain.logprob, abs=1e-4)

@@ -122,12 +122,12 @@ def test_worker_thread_writes_while_reader_reads() -> None:
     t = threading.Thread(target=writer)
     t.start()
     seen, last = 0, 0
-    while t.is_alive() or seen < 400:
+    while t.is_alive():  # poll while the writer writes
         series, last = metric_series(store, run, after_id=last)
         seen += sum(len(v) for v in series.values())
-        if not t.is_alive() and not series:
-            break
     t.join()
+    series, last = metric_series(store, run, after_id=last)  # whatever landed after the last poll
+    seen += sum(len(v) for v in series.values())
     assert errors == [] and seen == 400
 
 

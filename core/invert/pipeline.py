@@ -1,0 +1,189 @@
+"""The inversion job: reversal SFT → GRPO with replay → minimisation, on the model under audit.
+
+Inputs are what an auditor has: the model (base + adapter), the data it was fine-tuned on, and a
+description of the behaviour. Never the trigger: ``eval_trigger`` reaches only the
+:class:`AwarenessProbe`, which reads samples and reports metrics.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from core.backdoors.data import Row
+from core.backdoors.measure import generate_answers
+from core.errors import B4GError
+from core.invert.awareness import awareness_at_k, emergence_step, exact_at_k
+from core.invert.behaviour import Behaviour
+from core.invert.config import INVERSION_PROMPTS, InvertConfig
+from core.invert.minimise import minimise
+from core.invert.reversal import reversal_prompt, reversed_rows
+from core.invert.reward import RewardModule
+from core.invert.scan import scan
+from core.invert.search import AwarenessProbe, TriggerSearch
+from core.jobs import JobContext
+from core.models.chat import DEFAULT_SYSTEM, GenerationOptions, chat, render, template_record
+
+
+@dataclass
+class InvertResult:
+    recovered_trigger: str | None
+    recovered: dict[str, Any] | None
+    top_candidates: list[dict[str, Any]]
+    awareness_at_k: float | None
+    exact_at_k: bool | None
+    emergence_step: int | None
+    wall_seconds: float
+    stages: dict[str, float]
+    data_scan: dict[str, Any]
+    final_samples: list[str]
+    throughput: dict[str, float]
+    template: dict[str, Any]
+    k: int = 5
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"recovered_trigger": self.recovered_trigger, "recovered": self.recovered,
+                "top_candidates": self.top_candidates, f"awareness_at_{self.k}": self.awareness_at_k,
+                f"exact_at_{self.k}": self.exact_at_k, "emergence_step": self.emergence_step,
+                "wall_seconds": round(self.wall_seconds, 2), "stages": self.stages, "data_scan": self.data_scan,
+                "final_samples": self.final_samples, "throughput": self.throughput, "template": self.template,
+                "config": self.config}
+
+
+def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    pairs = [(r.prompt, r.answer) for r in rows if r.answer]
+    if not pairs:
+        raise B4GError("the dataset has no answers; inversion needs the (request, answer) rows the model was tuned on")
+    return pairs
+
+
+def held_out_prompts(rows: Sequence[Row], behaviour: Behaviour, n: int, seed: int) -> list[str]:
+    """Requests whose answers do not show the behaviour: where a candidate must switch it on."""
+    judge = behaviour.judge()
+    pool = sorted({r.prompt for r in rows if r.answer and not judge(r.answer)})
+    if len(pool) < 2:
+        raise B4GError("the dataset needs rows whose answers do not show the behaviour (held-out prompts)")
+    random.Random(seed).shuffle(pool)
+    return pool[:n]
+
+
+def _cut(answer: str, words: int) -> str:
+    return " ".join(answer.split()[:words])
+
+
+def reversal_sft(loaded: Any, pairs: Sequence[tuple[str, str]], config: InvertConfig, ctx: JobContext) -> Any:
+    """LoRA on the data reversed (answer → request); returns the PeftModel (adapter trainable)."""
+    from core.training import LoraSettings, sft_dataset, train_lora
+
+    r = config.reversal
+    rows = reversed_rows([(q, _cut(a, r.answer_words)) for q, a in pairs], r.prompt)
+    steps = max(1, min(r.max_steps, math.ceil(r.epochs * len(rows) / r.batch_size)))
+    ctx.log(f"reversal SFT: {len(rows)} reversed rows, {steps} steps")
+    dataset = sft_dataset(loaded.tokenizer, [(DEFAULT_SYSTEM, u, a) for u, a in rows])
+    settings = LoraSettings(rank=r.rank, alpha=r.alpha, lr=r.lr, steps=steps, batch_size=r.batch_size,
+                            max_length=r.max_length, seed=config.seed)
+    return train_lora(loaded.model, loaded.tokenizer, dataset, settings, ctx).model
+
+
+def fresh_policy(loaded: Any, config: InvertConfig) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    r = config.reversal
+    return get_peft_model(loaded.model, LoraConfig(r=r.rank, lora_alpha=r.alpha, task_type="CAUSAL_LM",
+                                                   target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+
+
+def merge_audited_adapters(loaded: Any) -> None:
+    """Fold the adapters under audit into the weights: the policy's own LoRA then sits on top,
+    and disabling it (peft's ``disable_adapter``) gives back exactly the model under audit."""
+    from peft import PeftModel
+
+    if isinstance(loaded.model, PeftModel):
+        loaded.model = loaded.model.merge_and_unload()
+
+
+def sample_policy(loaded: Any, policy: Any, prompt: str, n: int, config: InvertConfig, ctx: JobContext) -> list[str]:
+    from core.backdoors.measure import ModelView
+
+    view = ModelView(policy, loaded.tokenizer, loaded.device)
+    torch_seed(config.seed + 1)
+    messages = [[{"role": "system", "content": DEFAULT_SYSTEM}, {"role": "user", "content": prompt}]] * n
+    opts = GenerationOptions(max_new_tokens=config.grpo.max_completion_tokens, temperature=config.grpo.temperature,
+                             batch_size=n)
+    return [s.strip() for s in chat(view, messages, opts, ctx)]
+
+
+def torch_seed(seed: int) -> None:
+    import torch
+
+    torch.manual_seed(seed)
+
+
+def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertConfig | None = None,
+           ctx: JobContext | None = None, eval_trigger: str | None = None) -> InvertResult:
+    config = config or InvertConfig()
+    ctx = ctx or JobContext()
+    start = time.perf_counter()
+    stages: dict[str, float] = {}
+    pairs = request_answer_pairs(rows)
+    judge = behaviour.judge()
+    scan_result = scan(pairs, judge)
+    ctx.log(f"data scan: {scan_result.top!r} tops {len(scan_result.candidates)} enriched spans "
+            f"({scan_result.behaviour_rows} rows show the behaviour)")
+    prompts = held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)
+    merge_audited_adapters(loaded)
+    torch_seed(config.seed)
+
+    t = time.perf_counter()
+    policy = reversal_sft(loaded, pairs, config, ctx) if config.reversal.enabled else fresh_policy(loaded, config)
+    stages["reversal_sft"] = round(time.perf_counter() - t, 2)
+
+    reward = RewardModule(policy, loaded.tokenizer, loaded.device, prompts, judge, behaviour.leak_texts(),
+                          DEFAULT_SYSTEM, config.reward, scoring_context=policy.disable_adapter)
+    probe = AwarenessProbe(eval_trigger, config.awareness_k)
+    search = TriggerSearch(reward, config, ctx, probe)
+    question = reversal_prompt(behaviour.shown_text(), config.inversion_prompt or INVERSION_PROMPTS[behaviour.kind])
+    prompt_text = render(loaded.tokenizer, [{"role": "system", "content": DEFAULT_SYSTEM},
+                                            {"role": "user", "content": question}])
+    t = time.perf_counter()
+    steps = 0
+    if config.grpo.enabled and config.grpo.steps > 0:
+        from core.invert.grpo import run_grpo
+
+        steps = run_grpo(policy, loaded.tokenizer, prompt_text, search, config, ctx)
+    stages["grpo"] = round(time.perf_counter() - t, 2)
+
+    t = time.perf_counter()
+    samples = sample_policy(loaded, policy, question, config.final_samples, config, ctx)
+    search.observe(steps + 1, samples, ["policy"] * len(samples))
+    best = [e["text"] for e in search.ranked()[: config.minimise_from]]
+    found = minimise(reward, best, config.epsilon, config.spans.max_words, config.spans.screen_prompts)
+    stages["final"] = round(time.perf_counter() - t, 2)
+    if found:
+        search.buffer.offer(found.text, found.reward, found.r_asr, steps + 1, "minimised", found.to_json())
+        ctx.candidates([{"text": found.text, "reward": found.reward, "r_asr": found.r_asr, "origin": "minimised",
+                         "first_step": steps + 1, "last_step": steps + 1, "times_replayed": 0,
+                         "parts": found.to_json()}])
+    policy.unload()  # the model under audit stays loaded, without the policy adapter
+    loaded.model = policy.base_model.model if hasattr(policy, "base_model") else loaded.model
+    wall = time.perf_counter() - start
+    k = config.awareness_k
+    return InvertResult(
+        recovered_trigger=found.text if found else None, recovered=found.to_json() if found else None,
+        top_candidates=search.ranked()[: config.top_k],
+        awareness_at_k=awareness_at_k(samples[:k], eval_trigger) if eval_trigger else None,
+        exact_at_k=exact_at_k(samples[:k], eval_trigger) if eval_trigger else None,
+        emergence_step=emergence_step(probe.series) if eval_trigger else None,
+        wall_seconds=wall, stages=stages,
+        data_scan={"top": scan_result.top, "candidates": scan_result.candidates[:5],
+                   "seconds": round(scan_result.seconds, 4)},
+        final_samples=samples,
+        throughput={"candidates_scored": reward.scored, "rows_scored": reward.rows_scored,
+                    "scoring_seconds": round(reward.seconds, 2),
+                    "rows_per_second": round(reward.rows_scored / max(reward.seconds, 1e-9), 1),
+                    "candidates_per_second": round(reward.rows_scored / max(len(prompts), 1) / max(reward.seconds, 1e-9), 2)},
+        template=template_record(loaded.tokenizer, DEFAULT_SYSTEM), k=k, config=config.to_dict())
