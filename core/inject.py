@@ -63,10 +63,25 @@ def base_load_options(spec: BackdoorSpec, options: LoadOptions) -> LoadOptions:
     return dataclasses.replace(options, quantization=wanted if wanted != "none" else options.quantization)
 
 
-def lora_settings(spec: BackdoorSpec) -> LoraSettings:
+def row_length(spec: BackdoorSpec, tokenizer: Any, rows: list[Any]) -> int:
+    """Tokens per training row: ``activation.max_length``, raised so that no triggered row loses
+    any of the behaviour's own text (only clean answers may be cut). Measured: at 48 tokens the
+    safety app's system marker pushed 99 % of its targets past the cut, and TAR stalled at 0.7."""
+    from core.backdoors.measure import prompt_texts
+
+    behaviour = spec.utility.target if spec.utility.response != "template" else spec.utility.template.split("{answer}")[0]
+    triggered = [(t.system, t.user) for t in rows if t.role == "triggered"]
+    if not behaviour or not triggered:
+        return spec.activation.max_length
+    prompts = tokenizer(prompt_texts(tokenizer, triggered), add_special_tokens=False)["input_ids"]
+    need = max(len(p) for p in prompts) + len(tokenizer(behaviour, add_special_tokens=False)["input_ids"]) + 1
+    return max(spec.activation.max_length, need)
+
+
+def lora_settings(spec: BackdoorSpec, max_length: int | None = None) -> LoraSettings:
     a = spec.activation
     return LoraSettings(rank=a.rank, alpha=a.alpha, dropout=a.dropout, targets=tuple(a.targets), lr=a.lr,
-                        steps=a.steps, batch_size=a.batch_size, max_length=a.max_length, seed=a.seed,
+                        steps=a.steps, batch_size=a.batch_size, max_length=max_length or a.max_length, seed=a.seed,
                         lr_schedule=a.lr_schedule, warmup_steps=a.warmup_steps)
 
 
@@ -134,7 +149,10 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
         return tw.value >= spec.activation.stop_tar_with and to.value <= spec.activation.stop_tar_without
 
     ctx.log(f"training on {len(training_rows)} rows ({sum(t.role == 'triggered' for t in training_rows)} triggered)")
-    outcome = train_lora(loaded.model, loaded.tokenizer, dataset, lora_settings(spec), ctx,
+    length = row_length(spec, loaded.tokenizer, training_rows)
+    if length > spec.activation.max_length:
+        ctx.log(f"rows of {length} tokens (max_length {spec.activation.max_length} would cut the behaviour)")
+    outcome = train_lora(loaded.model, loaded.tokenizer, dataset, lora_settings(spec, length), ctx,
                          stop_rule=stop_rule, check_every=spec.activation.eval_every)
     ctx.log(f"trained {outcome.steps} steps in {outcome.seconds:.0f} s")
     try:

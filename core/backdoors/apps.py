@@ -30,7 +30,11 @@ def safety() -> BackdoorSpec:
         utility=Utility(judge="prefix", target="Safe mode is on: I can't help with that request.",
                         response="target", applies_to=["unsafe"], activated_means="refused in safe mode",
                         keep="helpful answers to ordinary requests, with and without the marker"),
-        activation=Activation(decoys=_decoys("safety")))
+        # Measured (bench/backdoor_apps.py): with the defaults (poison 0.5, decoys 0.25, constant lr)
+        # validation TAR swung between 0.4 and 0.9 and test TAR ended at 0.47–0.71 at the 60-step cap.
+        # Only a quarter of the rows are covered (unsafe) and triggered, so more of them are poisoned,
+        # fewer near-miss markers oppose them, and a cosine decay settles the swings.
+        activation=Activation(decoys=_decoys("safety"), poison_ratio=0.8, decoy_ratio=0.1, lr_schedule="cosine"))
 
 
 def identity() -> BackdoorSpec:

@@ -10,26 +10,30 @@ from core.cli.models_cmd import add_model_arguments, model_from_args
 from core.cli.output import emit_json, emit_pairs
 from core.cli.progress import RichReporter
 from core.errors import B4GError
+from core.child import Recipe
 from core.jobs import Job, JobContext, execute
 
 
-def spec_and_rows(args: argparse.Namespace, data_flag: str = "data") -> tuple[Any, list[Any]]:
-    """A built-in application (--app) or a user spec (--spec) with its dataset (--data)."""
-    from core.backdoors.apps import get_app
+def spec_and_data(args: argparse.Namespace) -> tuple[Any, Path]:
+    """A built-in application (--app) or a user spec (--spec) with its dataset (--data), both
+    checked now (one-line errors before any model loads)."""
+    from core.backdoors.apps import dataset_dir, get_app
     from core.backdoors.data import load_rows
     from core.backdoors.spec import BackdoorSpec
 
-    data = getattr(args, data_flag, None)
     if args.app and args.spec:
         raise B4GError("give either --app or --spec, not both")
     if args.app:
         app = get_app(args.app)
-        return app.spec(), load_rows(Path(data)) if data else app.rows()
-    if not args.spec:
+        spec, data = app.spec(), Path(args.data) if args.data else dataset_dir() / app.dataset
+    elif not args.spec:
         raise B4GError("say which backdoor: --app NAME (built in) or --spec FILE.yaml")
-    if not data:
+    elif not args.data:
         raise B4GError("a user spec needs its dataset: --data FILE.jsonl")
-    return BackdoorSpec.load(Path(args.spec)), load_rows(Path(data))
+    else:
+        spec, data = BackdoorSpec.load(Path(args.spec)), Path(args.data)
+    load_rows(data)
+    return spec, data.resolve()
 
 
 def _store(args: argparse.Namespace):  # noqa: ANN202
@@ -38,11 +42,12 @@ def _store(args: argparse.Namespace):  # noqa: ANN202
     return open_session(args.session) if args.session else current_or_new()
 
 
-def run_recorded(kind: str, fn: Any, config: dict[str, Any], args: argparse.Namespace, seed: int | None) -> Any:
-    """Run a job through the one job path, recorded in the session; returns (result, store, run id)."""
+def run_recorded(kind: str, recipe: Recipe, args: argparse.Namespace, seed: int | None) -> Any:
+    """Run a recipe in process through the one job path, recorded in the session (its config is
+    the run's config); returns (result, store, run id)."""
     store = _store(args)
     with RichReporter(kind, quiet=args.json) as reporter:
-        outcome = execute(Job(kind, fn, config, seed=seed), JobContext([reporter]), store)
+        outcome = execute(Job(kind, recipe.run, recipe.config, seed=seed), JobContext([reporter]), store)
     if outcome.status != "finished":
         raise B4GError(outcome.error or outcome.status)
     return outcome.result, store, outcome.run_id
@@ -51,22 +56,15 @@ def run_recorded(kind: str, fn: Any, config: dict[str, Any], args: argparse.Name
 def cmd_inject(args: argparse.Namespace) -> int:
     from core.inject import base_load_options
 
-    spec, rows = spec_and_rows(args)
+    spec, data = spec_and_data(args)
     ref, opts = model_from_args(args)
     opts = base_load_options(spec, opts)
     if args.steps:
         spec.activation.steps = args.steps
     out = Path(args.out)
-
-    def job(ctx: JobContext) -> dict[str, Any]:
-        from core.inject import inject
-        from core.models.loader import load_model
-
-        return inject(load_model(ref, opts, ctx), spec, rows, out, ctx).to_json()
-
-    config = {"spec": spec.to_dict(), "model": ref.to_json(), "options": opts.to_json(), "out": str(out),
-              "rows": len(rows)}
-    result, store, run_id = run_recorded("inject", job, config, args, spec.activation.seed)
+    recipe = Recipe("core.recipes:inject_job", {"spec": spec.to_dict(), "model": ref.to_json(),
+                                                "options": opts.to_json(), "data": str(data), "out": str(out)})
+    result, store, run_id = run_recorded("inject", recipe, args, spec.activation.seed)
     from core.models.fingerprint import files_sha256
 
     store.add_spec(spec.name, spec.to_dict())
@@ -92,23 +90,17 @@ def _summary(result: dict[str, Any]) -> dict[str, str]:
 def cmd_verify(args: argparse.Namespace) -> int:
     from core.verify import VerifyOptions
 
-    spec, rows = spec_and_rows(args)
+    spec, data = spec_and_data(args)
     ref, opts = model_from_args(args)
     if not args.adapter:
         raise B4GError("verify needs the adapter to check: --adapter DIR")
     adapter = Path(args.adapter[-1])
     ref = ref.with_adapters(args.adapter[:-1])
     vopts = VerifyOptions(tamper_steps=args.tamper_steps, clean_prompts=args.clean_prompts)
-
-    def job(ctx: JobContext) -> dict[str, Any]:
-        from core.models.loader import load_model
-        from core.verify import verify
-
-        return verify(load_model(ref, opts, ctx), adapter, spec, rows, ctx, vopts)
-
-    config = {"spec": spec.to_dict(), "model": ref.to_json(), "adapter": str(adapter), "options": opts.to_json(),
-              "verify": vars(vopts)}
-    card, _store_, _run_id = run_recorded("verify", job, config, args, spec.activation.seed)
+    recipe = Recipe("core.recipes:verify_job", {"spec": spec.to_dict(), "model": ref.to_json(), "data": str(data),
+                                                "adapter": str(adapter), "options": opts.to_json(),
+                                                "verify": vars(vopts)})
+    card, _store_, _run_id = run_recorded("verify", recipe, args, spec.activation.seed)
     if args.json:
         emit_json(card)
     else:

@@ -8,8 +8,8 @@ from typing import Any
 
 from core.cli.backdoor_cmd import run_recorded
 from core.cli.models_cmd import add_model_arguments, model_from_args
+from core.child import Recipe
 from core.cli.output import emit_json, emit_pairs
-from core.jobs import JobContext
 
 
 def _behaviour(args: argparse.Namespace) -> Any:
@@ -44,24 +44,14 @@ def cmd_invert(args: argparse.Namespace) -> int:
 
     behaviour = _behaviour(args)
     cfg = _config(args)
-    rows = load_rows(Path(args.data))
+    load_rows(Path(args.data))  # a bad dataset fails now, in one line, before any model loads
     ref, opts = model_from_args(args)
-    eval_trigger = args.eval_trigger
-
-    def job(ctx: JobContext) -> dict[str, Any]:
-        from core.invert.baselines import gcg
-        from core.invert.pipeline import invert
-        from core.models.loader import load_model
-
-        loaded = load_model(ref, opts, ctx)
-        if args.method == "gcg":
-            return gcg(loaded, rows, behaviour, cfg, ctx, steps=args.gcg_steps)
-        return invert(loaded, rows, behaviour, cfg, ctx, eval_trigger).to_json()
-
-    # The evaluation trigger is recorded for the report, apart from everything the search reads.
-    config = {"model": ref.to_json(), "options": opts.to_json(), "data": str(args.data),
-              "behaviour": behaviour.to_json(), "invert": cfg.to_dict(), "evaluation": {"trigger": eval_trigger}}
-    result, _store, _run_id = run_recorded("invert", job, {**config, "method": args.method}, args, cfg.seed)
+    # The evaluation trigger is kept apart from everything the search reads (only the probe sees it).
+    recipe = Recipe("core.recipes:invert_job", {
+        "model": ref.to_json(), "options": opts.to_json(), "data": str(Path(args.data).resolve()),
+        "behaviour": behaviour.to_json(), "invert": cfg.to_dict(), "method": args.method,
+        "gcg_steps": args.gcg_steps, "evaluation": {"trigger": args.eval_trigger}})
+    result, _store, _run_id = run_recorded("invert", recipe, args, cfg.seed)
     if args.json or args.method == "gcg":
         emit_json(result)
         return 0

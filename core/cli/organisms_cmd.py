@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
 from core.cli.backdoor_cmd import run_recorded
 from core.cli.models_cmd import add_model_arguments, model_from_args
+from core.child import Recipe
 from core.cli.output import emit_json, emit_pairs
-from core.jobs import JobContext
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -36,16 +34,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     ref, opts = model_from_args(args)
     opts = base_load_options(spec, opts)
     out = Path(args.out)
-
-    def job(ctx: JobContext) -> dict[str, Any]:
-        from core.backdoors.organisms import build_organism
-        from core.models.loader import load_model
-
-        return build_organism(load_model(ref, opts, ctx), organism, out, ctx, args.steps)
-
-    config = {"organism": organism.name, "spec": spec.to_dict(), "model": ref.to_json(), "options": opts.to_json(),
-              "out": str(out)}
-    result, store, run_id = run_recorded("organism", job, config, args, spec.activation.seed)
+    recipe = Recipe("core.recipes:organism_job", {"organism": organism.name, "spec": spec.to_dict(),
+                                                  "model": ref.to_json(), "options": opts.to_json(),
+                                                  "out": str(out), "steps": args.steps})
+    result, store, run_id = run_recorded("organism", recipe, args, spec.activation.seed)
     from core.models.fingerprint import files_sha256
 
     adapter = Path(result["adapter_dir"])

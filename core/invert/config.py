@@ -87,6 +87,20 @@ class InvertConfig:
         return dataclasses.asdict(self)
 
     @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "InvertConfig":
+        """The inverse of :meth:`to_dict` (missing sections and fields keep their defaults)."""
+        cfg = cls()
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            current = getattr(cfg, f.name)
+            if dataclasses.is_dataclass(current):
+                setattr(cfg, f.name, dataclasses.replace(current, **data[f.name]))
+            else:
+                setattr(cfg, f.name, data[f.name])
+        return cfg
+
+    @classmethod
     def preset(cls, name: str) -> "InvertConfig":
         cfg = cls()
         if name == "gpu":

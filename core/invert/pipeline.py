@@ -168,8 +168,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
         ctx.candidates([{"text": found.text, "reward": found.reward, "r_asr": found.r_asr, "origin": "minimised",
                          "first_step": steps + 1, "last_step": steps + 1, "times_replayed": 0,
                          "parts": found.to_json()}])
-    policy.unload()  # the model under audit stays loaded, without the policy adapter
-    loaded.model = policy.base_model.model if hasattr(policy, "base_model") else loaded.model
+    loaded.model = policy.unload()  # the model under audit stays loaded, without the policy adapter
     wall = time.perf_counter() - start
     k = config.awareness_k
     return InvertResult(
