@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.panels.inversion_panel import InversionPanel
 from app.panels.models_panel import ModelsPanel
 from app.panels.placeholder import PLANS, PlaceholderPanel
 from app.panels.sessions_panel import SessionsPanel
@@ -70,6 +71,8 @@ class MainWindow(QMainWindow):
                 page = ModelsPanel(self.state, self.runner)
             elif name == "Sessions":
                 page = SessionsPanel(self.state)
+            elif name == "Inversion":
+                page = InversionPanel(self.state, self.runner)
             else:
                 page = PlaceholderPanel(name, PLANS[name])
             self.pages[name] = page

@@ -1,0 +1,157 @@
+"""Live training curves of one run, read from the audit store (never from the job itself).
+
+A timer polls the store for points newer than the last one seen (≤ 20 Hz), so a second window
+on the same session draws the same curves. pyqtgraph downsamples and clips to the view, so a
+long run stays smooth; the smoothing slider applies TensorBoard's debiased EMA.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from core.invert.awareness import emergence_step
+from core.store.queries import metric_series
+from core.store.session_store import SessionStore
+
+AWARENESS = "awareness@5"
+# (title, [(metric, colour)], tooltip) per plot
+PANES = [
+    ("Reward", [("reward", "#2b6cb0"), ("rewards/asr/best", "#2f855a"), ("buffer/best_reward", "#b7791f")],
+     "reward: mean over the group (band: ± reward_std); rewards/asr/best: the best candidate's share of held-out "
+     "prompts that show the behaviour; buffer/best_reward: the best candidate kept so far"),
+    ("Awareness@5", [(AWARENESS, "#c53030")],
+     "Best word-level Jaccard of 5 policy samples to the evaluation trigger (only when it is known). "
+     "The dashed line marks the emergence step: from there on it stays ≥ 0.9"),
+    ("Length and buffer", [("completions/mean_length", "#6b46c1"), ("buffer/size", "#718096")],
+     "Mean completion length in tokens, and how many candidates the replay buffer holds"),
+    ("KL and entropy", [("kl", "#dd6b20"), ("entropy", "#319795")],
+     "KL to the starting policy and the policy's token entropy, as trl logs them"),
+]
+POLL_MS = 250  # 4 Hz: well under the 20 Hz redraw ceiling
+
+
+def ema(values: Sequence[float], weight: float) -> list[float]:
+    """TensorBoard's smoothing: an exponential moving average, debiased at the start."""
+    out, last, n = [], 0.0, 0
+    for v in values:
+        n += 1
+        last = last * weight + (1 - weight) * v
+        out.append(last / (1 - weight ** n) if weight > 0 else v)
+    return out
+
+
+class RunPlots(QWidget):
+    points_added = Signal(int)  # how many new points the last poll brought
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store: SessionStore | None = None
+        self.run_id: int | None = None
+        self.overlay_runs: list[int] = []
+        self.series: dict[str, list[tuple[int, float]]] = {}
+        self._last_id = 0
+        self.graphs = pg.GraphicsLayoutWidget()
+        self.graphs.setBackground(None)
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.overlay_items: list[pg.PlotDataItem] = []
+        self._build_plots()
+        self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=99, value=0)
+        self.smoothing.setToolTip("Exponential moving average, as in TensorBoard (0: raw points)")
+        self.smoothing.valueChanged.connect(lambda _v: self.redraw())
+        self.overlay = QCheckBox("Overlay earlier runs")
+        self.overlay.toggled.connect(lambda _v: self.redraw())
+        self.emergence = QLabel("")
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Smoothing"))
+        controls.addWidget(self.smoothing, 1)
+        controls.addWidget(self.overlay)
+        controls.addWidget(self.emergence)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.graphs, 1)
+        self.timer = QTimer(self, interval=POLL_MS)
+        self.timer.timeout.connect(self.poll)
+
+    def _build_plots(self) -> None:
+        for i, (title, metrics, tip) in enumerate(PANES):
+            plot = self.graphs.addPlot(row=i // 2, col=i % 2, title=title)
+            plot.addLegend(offset=(5, 5))
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setLabel("bottom", "step")
+            plot.setToolTip(tip)
+            self.plots[title] = plot
+            for name, colour in metrics:
+                self.curves[name] = plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2))
+        reward = self.plots["Reward"]
+        self.band_hi = reward.plot([], [], pen=None)
+        self.band_lo = reward.plot([], [], pen=None)
+        reward.addItem(pg.FillBetweenItem(self.band_lo, self.band_hi, brush=pg.mkBrush(43, 108, 176, 50)))
+        self.emergence_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c53030", style=Qt.PenStyle.DashLine))
+        self.emergence_line.setVisible(False)
+        self.plots["Awareness@5"].addItem(self.emergence_line)
+        self.plots["Awareness@5"].setYRange(0, 1.05)
+
+    # --- data -------------------------------------------------------------------------------
+    def show_run(self, store: SessionStore, run_id: int | None, overlay_runs: Sequence[int] = ()) -> None:
+        self.store, self.run_id, self.overlay_runs = store, run_id, list(overlay_runs)
+        self.series, self._last_id = {}, 0
+        self.poll()
+        self.redraw()
+        self.timer.start()
+
+    @Slot()
+    def poll(self) -> None:
+        if self.store is None or self.run_id is None:
+            self.redraw()
+            return
+        fresh, self._last_id = metric_series(self.store, self.run_id, after_id=self._last_id)
+        for name, points in fresh.items():
+            self.series.setdefault(name, []).extend(points)
+        added = sum(len(p) for p in fresh.values())
+        if added:
+            self.redraw()
+        self.points_added.emit(added)
+
+    def _xy(self, name: str, series: dict[str, list[tuple[int, float]]] | None = None) -> tuple[list[int], list[float]]:
+        points = (series or self.series).get(name, [])
+        weight = self.smoothing.value() / 100
+        return [s for s, _ in points], ema([v for _, v in points], weight)
+
+    @Slot()
+    def redraw(self) -> None:
+        for name, curve in self.curves.items():
+            curve.setData(*self._xy(name))
+        xs, mean = self._xy("reward")
+        _, std = self._xy("reward_std")
+        if len(std) == len(mean):
+            self.band_hi.setData(xs, [m + s for m, s in zip(mean, std)])
+            self.band_lo.setData(xs, [m - s for m, s in zip(mean, std)])
+        step = emergence_step(self.series.get(AWARENESS, []))
+        self.emergence_line.setVisible(step is not None)
+        if step is not None:
+            self.emergence_line.setValue(step)
+        self.emergence.setText(f"awareness emerged at step {step}" if step is not None else "")
+        self._draw_overlay()
+
+    def _draw_overlay(self) -> None:
+        for item in self.overlay_items:
+            item.getViewBox() and item.getViewBox().removeItem(item)
+        self.overlay_items = []
+        if not self.overlay.isChecked() or self.store is None:
+            return
+        for run_id in self.overlay_runs:
+            old, _ = metric_series(self.store, run_id)
+            for title, metrics, _tip in PANES:
+                for name, _colour in metrics:
+                    xs, ys = self._xy(name, old)
+                    if xs:
+                        item = self.plots[title].plot(xs, ys, pen=pg.mkPen((160, 160, 160, 120), width=1))
+                        self.overlay_items.append(item)
