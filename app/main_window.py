@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.panels.buffer_panel import BufferPanel
 from app.panels.inversion_panel import InversionPanel
 from app.panels.models_panel import ModelsPanel
 from app.panels.placeholder import PLANS, PlaceholderPanel
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
                 page = SessionsPanel(self.state)
             elif name == "Inversion":
                 page = InversionPanel(self.state, self.runner)
+            elif name == "Replay buffer":
+                page = BufferPanel(self.state, self.runner)
             else:
                 page = PlaceholderPanel(name, PLANS[name])
             self.pages[name] = page

@@ -13,7 +13,7 @@ from typing import Any
 from core.jobs import JobContext
 
 
-def _load(config: dict[str, Any], ctx: JobContext) -> Any:
+def load_for(config: dict[str, Any], ctx: JobContext) -> Any:
     from core.models.loader import load_model
     from core.models.ref import LoadOptions, ModelRef
 
@@ -34,7 +34,7 @@ def inject_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from core.inject import inject
 
     spec, rows = _spec_rows(config)
-    return inject(_load(config, ctx), spec, rows, Path(config["out"]), ctx).to_json()
+    return inject(load_for(config, ctx), spec, rows, Path(config["out"]), ctx).to_json()
 
 
 def verify_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -42,14 +42,14 @@ def verify_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from core.verify import VerifyOptions, verify
 
     spec, rows = _spec_rows(config)
-    return verify(_load(config, ctx), Path(config["adapter"]), spec, rows, ctx, VerifyOptions(**config.get("verify", {})))
+    return verify(load_for(config, ctx), Path(config["adapter"]), spec, rows, ctx, VerifyOptions(**config.get("verify", {})))
 
 
 def organism_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """config: model, options, organism (name), out, steps (optional)."""
     from core.backdoors.organisms import build_organism, get_organism
 
-    return build_organism(_load(config, ctx), get_organism(config["organism"]), Path(config["out"]), ctx,
+    return build_organism(load_for(config, ctx), get_organism(config["organism"]), Path(config["out"]), ctx,
                           config.get("steps"))
 
 
@@ -64,7 +64,7 @@ def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     behaviour = Behaviour(**config["behaviour"])
     cfg = InvertConfig.from_dict(config.get("invert", {}))
     rows = load_rows(Path(config["data"]))
-    loaded = _load(config, ctx)
+    loaded = load_for(config, ctx)
     if config.get("method") == "gcg":
         return gcg(loaded, rows, behaviour, cfg, ctx, steps=config.get("gcg_steps", 40))
     return invert(loaded, rows, behaviour, cfg, ctx, (config.get("evaluation") or {}).get("trigger")).to_json()

@@ -29,15 +29,6 @@ PLANS = {
         "(Trigger, Activation, Utility) spec yourself; preview its rows; inject it with a live loss curve; "
         "and verify it with a metric card: activation with and without the trigger, clean utility, tamper "
         "resistance and stealthiness, each with a 95 % interval.</p>"),
-    "Inversion": (
-        "<p><b>Backdoor self-awareness.</b> Here you will configure reversal SFT and GRPO trigger inversion "
-        "(CPU and GPU presets), start it, and watch live curves: reward mean, spread and max, the attack "
-        "success of the best candidate, length, KL, entropy, buffer size, and Awareness@k with the moment "
-        "awareness emerges marked.</p>"),
-    "Replay buffer": (
-        "<p><b>Candidate triggers.</b> Here you will inspect every candidate the inversion scored: its reward "
-        "parts, length, first and last step, replays and origin; sort, filter and copy them; test one against "
-        "held-out prompts with and without it; and send it to the guardrail or to unlearning.</p>"),
     "Defenses": (
         "<p><b>Defenses.</b> Here you will run adversarial unlearning on the recovered triggers and build an "
         "inference-time guardrail from them (exact, fuzzy and semantic matching), then verify again.</p>"),

@@ -77,17 +77,41 @@ def metric_series(store: SessionStore, run_id: int, after_id: int = 0) -> tuple[
     return series, (rows[-1][0] if rows else after_id)
 
 
-def list_candidates(store: SessionStore, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+CANDIDATE_ORDER = ("text", "reward", "r_asr", "length", "first_step", "last_step", "times_replayed", "origin")
+
+
+def _candidate_json(c: Candidate) -> dict[str, Any]:
+    return {"text": c.text, "reward": c.reward, "r_asr": c.r_asr, "parts": c.parts,
+            "first_step": c.first_step, "last_step": c.last_step,
+            "times_replayed": c.times_replayed, "origin": c.origin}
+
+
+def _candidate_query(run_id: int, contains: str = ""):  # noqa: ANN202
+    q = select(Candidate).where(Candidate.run_id == run_id)
+    if contains:
+        q = q.where(Candidate.text.contains(contains, autoescape=True))
+    return q
+
+
+def list_candidates(store: SessionStore, run_id: int, limit: int | None = None, offset: int = 0,
+                    order: str = "reward", descending: bool = True, contains: str = "") -> list[dict[str, Any]]:
+    """One page of a run's candidates, sorted and filtered in SQL (the buffer view pages through
+    100 k rows this way without loading them)."""
+    if order not in CANDIDATE_ORDER:
+        raise ValueError(f"cannot sort candidates by {order!r}")
+    key = func.length(Candidate.text) if order == "length" else getattr(Candidate, order)
     with store.reader() as s:
-        q = select(Candidate).where(Candidate.run_id == run_id).order_by(Candidate.reward.desc())
+        q = _candidate_query(run_id, contains).order_by(key.desc() if descending else key.asc(), Candidate.id)
+        q = q.offset(offset)
         if limit:
             q = q.limit(limit)
-        return [
-            {"text": c.text, "reward": c.reward, "r_asr": c.r_asr, "parts": c.parts,
-             "first_step": c.first_step, "last_step": c.last_step,
-             "times_replayed": c.times_replayed, "origin": c.origin}
-            for c in s.scalars(q)
-        ]
+        return [_candidate_json(c) for c in s.scalars(q)]
+
+
+def count_candidates(store: SessionStore, run_id: int, contains: str = "") -> int:
+    with store.reader() as s:
+        sub = _candidate_query(run_id, contains).subquery()
+        return int(s.scalar(select(func.count()).select_from(sub)) or 0)
 
 
 def _rows(s, model) -> list[dict[str, Any]]:  # noqa: ANN001

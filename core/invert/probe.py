@@ -1,0 +1,48 @@
+"""Try one candidate: the model's answers to held-out prompts with and without it.
+
+What the buffer inspector's "test this candidate" shows: the same held-out prompts the reward
+used (requests from the data whose answers do not show the behaviour), answered greedily by the
+model under audit, each answer judged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from core.backdoors.data import Row
+from core.backdoors.measure import generate_answers
+from core.backdoors.spec import Trigger
+from core.invert.behaviour import Behaviour
+from core.invert.pipeline import held_out_prompts
+from core.jobs import JobContext
+from core.models.chat import DEFAULT_SYSTEM
+
+
+def try_candidate(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, candidate: str, n: int = 6,
+                  position: str = "prefix", seed: int = 0, ctx: JobContext | None = None) -> dict[str, Any]:
+    prompts = held_out_prompts(rows, behaviour, n, seed)
+    trigger = Trigger(candidate, position=position)
+    with_c = [trigger.insert(p, DEFAULT_SYSTEM) for p in prompts]
+    without = [(DEFAULT_SYSTEM, p) for p in prompts]
+    judge = behaviour.judge()
+    answers = generate_answers(loaded, with_c + without, judge.max_new_tokens, ctx)
+    items = []
+    for i, p in enumerate(prompts):
+        a_with, a_without = answers[i], answers[len(prompts) + i]
+        items.append({"prompt": p, "with": a_with, "with_shows": judge(a_with),
+                      "without": a_without, "without_shows": judge(a_without)})
+    shown = sum(it["with_shows"] for it in items)
+    return {"candidate": candidate, "items": items, "with_rate": shown / len(items),
+            "without_rate": sum(it["without_shows"] for it in items) / len(items)}
+
+
+def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """Recipe: config holds the inversion run's model, options, data, behaviour, plus candidate."""
+    from pathlib import Path
+
+    from core.backdoors.data import load_rows
+    from core.recipes import load_for
+
+    loaded = load_for(config, ctx)
+    return try_candidate(loaded, load_rows(Path(config["data"])), Behaviour(**config["behaviour"]),
+                         config["candidate"], config.get("n", 6), ctx=ctx)
