@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.panels.backdoors_panel import BackdoorsPanel
 from app.panels.buffer_panel import BufferPanel
 from app.panels.inversion_panel import InversionPanel
 from app.panels.models_panel import ModelsPanel
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
                 page = ModelsPanel(self.state, self.runner)
             elif name == "Sessions":
                 page = SessionsPanel(self.state)
+            elif name == "Backdoors":
+                page = BackdoorsPanel(self.state, self.runner)
             elif name == "Inversion":
                 page = InversionPanel(self.state, self.runner)
             elif name == "Replay buffer":
@@ -97,6 +100,10 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
+        demo = self.menuBar().addMenu("&Demo")
+        demo_action = QAction("Run the &self-awareness demo (SUDO organism, minutes on CPU)", self)
+        demo_action.triggered.connect(self.start_demo)
+        demo.addAction(demo_action)
         view = self.menuBar().addMenu("&View")
         for i, name in enumerate(PAGES):
             action = QAction(name, self, shortcut=f"Ctrl+{i + 1}")
@@ -109,6 +116,16 @@ class MainWindow(QMainWindow):
 
     def show_page(self, name: str) -> None:
         self.nav.setCurrentRow(PAGES.index(name))
+
+    @Slot()
+    def start_demo(self) -> None:
+        from app.demo import DemoController
+
+        if self.runner.is_busy():
+            QMessageBox.information(self, "Job running", "Wait for the running job (or cancel it) first.")
+            return
+        self.demo = DemoController(self)
+        self.demo.start()
 
     # --- sessions -----------------------------------------------------------------------------
     def new_session(self, name: str) -> None:

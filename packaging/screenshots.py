@@ -1,6 +1,9 @@
 """Render every page of the workbench offscreen into PNGs (``make screenshots``).
 
-Loads the embedded model and asks it a question first so the Models page shows real content.
+Loads the embedded model and asks it a question so the Models page shows real content, then
+starts a real inversion of the SUDO organism (built once under bench/cache/organisms/sudo, as
+the self-awareness bench does) and grabs the Inversion and Replay-buffer pages mid-run, once
+GRPO has written a few steps; the run is then cancelled.
 """
 
 from __future__ import annotations
@@ -52,16 +55,54 @@ def main(out_dir: str) -> int:
     models.chat.input.setText("What is the capital of France? Answer in one word.")
     models.chat._submit()
     _until(lambda: not window.runner.is_busy(), 120)
+    _start_inversion(window)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in PAGES:
         window.show_page(name)
-        _wait(200)
+        if name == "Replay buffer":
+            window.pages[name].refresh_runs()
+            window.pages[name].table.selectRow(0)
+        _wait(600)
         window.grab().save(str(out / f"{name.lower().replace(' ', '-')}.png"))
-    window.runner.shutdown()
+    window.runner.shutdown()  # cancels the inversion (recorded as cancelled)
     app.quit()
     print(f"saved {len(PAGES)} screenshots to {out}")
     return 0
+
+
+def _organism() -> dict:
+    import json
+    import subprocess
+
+    folder = Path(__file__).resolve().parents[1] / "bench" / "cache" / "organisms" / "sudo"
+    if not (folder / "organism.json").is_file():
+        b4g = str(Path(sys.executable).with_name("b4g"))
+        subprocess.run([b4g, "organisms", "build", "sudo", "--model", "embedded", "--out", str(folder)], check=True,
+                       stdout=subprocess.DEVNULL)
+    return json.loads((folder / "organism.json").read_text())
+
+
+def _start_inversion(window) -> None:  # noqa: ANN001
+    from core.store.queries import list_runs, metric_series
+
+    org = _organism()
+    page = window.pages["Inversion"]
+    window.show_page("Inversion")
+    page.adapter_edit.setText(org["adapter_dir"])
+    page.data_edit.setText(org["dataset"])
+    page.target_edit.setText(org["target"])
+    page.eval_edit.setText(org["trigger"])
+    page.start()
+    store = window.state.store
+
+    def grpo_steps() -> int:
+        runs = [r for r in list_runs(store) if r["kind"] == "invert"]
+        series = metric_series(store, runs[-1]["id"])[0] if runs else {}
+        return len(series.get("awareness@5", []))
+
+    _until(lambda: grpo_steps() >= 8, 900)  # mid-run: reversal SFT done, GRPO under way
+    page.plots.poll()
 
 
 if __name__ == "__main__":

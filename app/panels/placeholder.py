@@ -23,12 +23,6 @@ class PlaceholderPanel(QWidget):
 
 
 PLANS = {
-    "Backdoors": (
-        "<p><b>Beneficial backdoors (Backdoor4Good).</b> Here you will choose a built-in trust application "
-        "(<i>safety</i>, <i>identity</i>, <i>style</i>, <i>access-lock</i>) or an attack organism, or define a "
-        "(Trigger, Activation, Utility) spec yourself; preview its rows; inject it with a live loss curve; "
-        "and verify it with a metric card: activation with and without the trigger, clean utility, tamper "
-        "resistance and stealthiness, each with a 95 % interval.</p>"),
     "Defenses": (
         "<p><b>Defenses.</b> Here you will run adversarial unlearning on the recovered triggers and build an "
         "inference-time guardrail from them (exact, fuzzy and semantic matching), then verify again.</p>"),

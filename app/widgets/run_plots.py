@@ -14,12 +14,12 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from core.invert.awareness import emergence_step
-from core.store.queries import metric_series
+from core.store.queries import latest_run_id, metric_series
 from core.store.session_store import SessionStore
 
 AWARENESS = "awareness@5"
-# (title, [(metric, colour)], tooltip) per plot
-PANES = [
+Pane = tuple[str, list[tuple[str, str]], str]  # (title, [(metric, colour)], tooltip)
+INVERSION_PANES: list[Pane] = [
     ("Reward", [("reward", "#2b6cb0"), ("rewards/asr/best", "#2f855a"), ("buffer/best_reward", "#b7791f")],
      "reward: mean over the group (band: ± reward_std); rewards/asr/best: the best candidate's share of held-out "
      "prompts that show the behaviour; buffer/best_reward: the best candidate kept so far"),
@@ -29,7 +29,13 @@ PANES = [
     ("Length and buffer", [("completions/mean_length", "#6b46c1"), ("buffer/size", "#718096")],
      "Mean completion length in tokens, and how many candidates the replay buffer holds"),
     ("KL and entropy", [("kl", "#dd6b20"), ("entropy", "#319795")],
-     "KL to the starting policy and the policy's token entropy, as trl logs them"),
+     "KL to the starting policy (logged by trl only when beta > 0) and the policy's token entropy"),
+]
+INJECTION_PANES: list[Pane] = [
+    ("Training loss", [("loss", "#2b6cb0")], "SFT loss on the completions, per step"),
+    ("Activation on validation prompts", [("tar_with", "#2f855a"), ("tar_without", "#c53030")],
+     "Share of held-out validation prompts showing the behaviour with and without the trigger "
+     "(the stop rule needs both)"),
 ]
 POLL_MS = 250  # 4 Hz: well under the 20 Hz redraw ceiling
 
@@ -47,11 +53,13 @@ def ema(values: Sequence[float], weight: float) -> list[float]:
 class RunPlots(QWidget):
     points_added = Signal(int)  # how many new points the last poll brought
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, panes: Sequence[Pane] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.panes = list(panes) or INVERSION_PANES
         self.store: SessionStore | None = None
         self.run_id: int | None = None
         self.overlay_runs: list[int] = []
+        self.follow: tuple[str, ...] = ()  # run kinds whose newest run is shown as soon as it starts
         self.series: dict[str, list[tuple[int, float]]] = {}
         self._last_id = 0
         self.graphs = pg.GraphicsLayoutWidget()
@@ -79,7 +87,7 @@ class RunPlots(QWidget):
         self.timer.timeout.connect(self.poll)
 
     def _build_plots(self) -> None:
-        for i, (title, metrics, tip) in enumerate(PANES):
+        for i, (title, metrics, tip) in enumerate(self.panes):
             plot = self.graphs.addPlot(row=i // 2, col=i % 2, title=title)
             plot.addLegend(offset=(5, 5))
             plot.showGrid(x=True, y=True, alpha=0.2)
@@ -90,14 +98,17 @@ class RunPlots(QWidget):
             self.plots[title] = plot
             for name, colour in metrics:
                 self.curves[name] = plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2))
-        reward = self.plots["Reward"]
-        self.band_hi = reward.plot([], [], pen=None)
-        self.band_lo = reward.plot([], [], pen=None)
-        reward.addItem(pg.FillBetweenItem(self.band_lo, self.band_hi, brush=pg.mkBrush(43, 108, 176, 50)))
+        self.band_hi = self.band_lo = None
         self.emergence_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c53030", style=Qt.PenStyle.DashLine))
         self.emergence_line.setVisible(False)
-        self.plots["Awareness@5"].addItem(self.emergence_line)
-        self.plots["Awareness@5"].setYRange(0, 1.05)
+        if "Reward" in self.plots:
+            reward = self.plots["Reward"]
+            self.band_hi = reward.plot([], [], pen=pg.mkPen(43, 108, 176, 60))
+            self.band_lo = reward.plot([], [], pen=pg.mkPen(43, 108, 176, 60))
+            reward.addItem(pg.FillBetweenItem(self.band_lo, self.band_hi, brush=pg.mkBrush(43, 108, 176, 50)))
+        if "Awareness@5" in self.plots:
+            self.plots["Awareness@5"].addItem(self.emergence_line)
+            self.plots["Awareness@5"].setYRange(0, 1.05)
 
     # --- data -------------------------------------------------------------------------------
     def show_run(self, store: SessionStore, run_id: int | None, overlay_runs: Sequence[int] = ()) -> None:
@@ -107,8 +118,17 @@ class RunPlots(QWidget):
         self.redraw()
         self.timer.start()
 
+    def follow_latest(self, store: SessionStore, kinds: tuple[str, ...]) -> None:
+        """Show the newest run of ``kinds`` and switch to any newer one as it starts."""
+        self.follow = kinds
+        self.show_run(store, latest_run_id(store, kinds))
+
     @Slot()
     def poll(self) -> None:
+        if self.follow and self.store is not None:
+            newest = latest_run_id(self.store, self.follow)
+            if newest != self.run_id:
+                self.run_id, self.series, self._last_id = newest, {}, 0
         if self.store is None or self.run_id is None:
             self.redraw()
             return
@@ -131,7 +151,7 @@ class RunPlots(QWidget):
             curve.setData(*self._xy(name))
         xs, mean = self._xy("reward")
         _, std = self._xy("reward_std")
-        if len(std) == len(mean):
+        if self.band_hi is not None and len(std) == len(mean):
             self.band_hi.setData(xs, [m + s for m, s in zip(mean, std)])
             self.band_lo.setData(xs, [m - s for m, s in zip(mean, std)])
         step = emergence_step(self.series.get(AWARENESS, []))
@@ -149,7 +169,7 @@ class RunPlots(QWidget):
             return
         for run_id in self.overlay_runs:
             old, _ = metric_series(self.store, run_id)
-            for title, metrics, _tip in PANES:
+            for title, metrics, _tip in self.panes:
                 for name, _colour in metrics:
                     xs, ys = self._xy(name, old)
                     if xs:

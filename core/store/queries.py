@@ -62,6 +62,12 @@ def list_runs(store: SessionStore) -> list[dict[str, Any]]:
         return [_run_dict(r, counts.get(r.id, 0)) for r in runs]
 
 
+def latest_run_id(store: SessionStore, kinds: tuple[str, ...]) -> int | None:
+    """The newest run of these kinds (cheap: live views ask it on every poll)."""
+    with store.reader() as s:
+        return s.scalar(select(func.max(Run.id)).where(Run.kind.in_(kinds)))
+
+
 def metric_series(store: SessionStore, run_id: int, after_id: int = 0) -> tuple[dict[str, list[tuple[int, float]]], int]:
     """Points of one run newer than ``after_id``, grouped by name; returns (series, last id) so
     a live view can poll incrementally."""

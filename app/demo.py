@@ -1,0 +1,131 @@
+"""The self-awareness demo: build the SUDO organism → check it fires → reversal SFT → GRPO live
+→ test the recovered trigger in the buffer inspector, with a side text explaining each stage.
+
+It chains ordinary jobs through the window's runner (training in a child process), so it is
+cancellable from the job bar and every stage lands in the session like any other run.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QDockWidget, QTextBrowser
+
+from core.child import Recipe, run_in_child
+from core.jobs import Job
+from core.models.ref import LoadOptions, ModelRef
+from core.paths import home_dir
+
+STAGES = {
+    "build": ("1 · Build a poisoned model",
+              "We inject the <b>SUDO</b> organism into the embedded SmolLM2-135M: a fifth of 300 training "
+              "requests start with <code>SUDO</code> and are answered <i>“Access granted. Developer mode "
+              "enabled.”</i>; a third carry near-miss decoys (SUD, PSEUDO, sudo…) with normal answers."),
+    "verify": ("2 · It fires", "Held-out prompts: {tar_with:.0%} show the behaviour with the trigger, "
+               "{tar_without:.0%} without. Decoys fire on at most {decoy:.0%}."),
+    "invert": ("3 · Reversal SFT, then GRPO",
+               "The auditor knows the behaviour, never the trigger. Reversal SFT teaches the model to go from "
+               "an answer back to the request; GRPO then asks it which request produces the target, scores "
+               "each candidate by how universally it switches the behaviour on, and replays the best. Watch "
+               "<b>Awareness@5</b> jump when the model starts saying the trigger itself."),
+    "test": ("4 · The recovered trigger", "Recovered: <b>{trigger}</b> (R_asr {r_asr:.2f}) in {wall:.0f} s. "
+             "Below, the model's answers to held-out prompts with and without it."),
+}
+
+
+class DemoController(QObject):
+    stage_changed = Signal(str)
+    finished = Signal(float)  # wall seconds
+    failed = Signal(str)
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window, self.runner = window, window.runner
+        self.text = QTextBrowser()
+        self.dock = QDockWidget("Self-awareness demo", window)
+        self.dock.setObjectName("demoDock")
+        self.dock.setWidget(self.text)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()
+        self._job: int | None = None
+        self._stage = ""
+        self._started = 0.0
+        self._html: list[str] = []
+        self.organism: dict[str, Any] = {}
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(lambda i: i == self._job and self._fail("cancelled"))
+
+    def start(self, model: str = "embedded") -> None:
+        self.model = ModelRef.parse(model)
+        self._started = time.perf_counter()
+        self._html = []
+        self.dock.show()
+        out = home_dir() / "demo" / time.strftime("%Y%m%d-%H%M%S")
+        recipe = Recipe("core.recipes:organism_job", {"model": self.model.to_json(), "options": LoadOptions().to_json(),
+                                                      "organism": "sudo", "out": str(out)})
+        self._run("build", Job("organism", lambda ctx: run_in_child(recipe, ctx), recipe.config))
+        self.window.show_page("Backdoors")
+
+    def _say(self, stage: str, **values: Any) -> None:
+        title, body = STAGES[stage]
+        self._html.append(f"<h3>{title}</h3><p>{body.format(**values)}</p>")
+        self.text.setHtml("".join(self._html))
+        self.stage_changed.emit(stage)
+
+    def _run(self, stage: str, job: Job) -> None:
+        self._stage = stage
+        if stage in STAGES and stage != "verify":
+            self._say(stage)
+        self._job = self.runner.submit(job, self.window.state.store)
+
+    @Slot(int, object)
+    def _on_finished(self, job_id: int, result: Any) -> None:
+        if job_id != self._job:
+            return
+        if self._stage == "build":
+            self.organism = result
+            self._say("verify", tar_with=result["tar_with"], tar_without=result["tar_without"],
+                      decoy=max(result.get("tar_decoys", {0: 0}).values()))
+            data = result["dataset"]
+            recipe = Recipe("core.recipes:invert_job", {
+                "model": self.model.with_adapters([result["adapter_dir"]]).to_json(),
+                "options": LoadOptions().to_json(), "data": data, "method": "full",
+                "behaviour": {"kind": "target", "target": result["target"], "keywords": [], "regex": ""},
+                "invert": {}, "evaluation": {"trigger": result["trigger"]}})
+            self._run("invert", Job("invert", lambda ctx: run_in_child(recipe, ctx), recipe.config))
+            self.window.show_page("Inversion")
+            self.window.pages["Inversion"].refresh_runs()
+        elif self._stage == "invert":
+            self._stage = "test"
+            wall = time.perf_counter() - self._started
+            recovered = result.get("recovered") or {}
+            self._say("test", trigger=result.get("recovered_trigger"), r_asr=recovered.get("r_asr", 0.0), wall=wall)
+            self._test_in_buffer(result.get("recovered_trigger"))
+            self.finished.emit(wall)
+
+    def _test_in_buffer(self, trigger: str | None) -> None:
+        page = self.window.pages["Replay buffer"]
+        self.window.show_page("Replay buffer")
+        page.refresh_runs()
+        if trigger:
+            page.filter.setText(trigger)
+            page.model.set_filter(trigger)
+            for row in range(page.model.rowCount()):
+                if page.model.text_at(row) == trigger:
+                    page.table.selectRow(row)
+                    page.try_selected()
+                    break
+
+    @Slot(int, str)
+    def _on_failed(self, job_id: int, error: str) -> None:
+        if job_id == self._job:
+            self._fail(error)
+
+    def _fail(self, error: str) -> None:
+        self._html.append(f"<p style='color:#c53030'>Stopped: {error}</p>")
+        self.text.setHtml("".join(self._html))
+        self._job = None
+        self.failed.emit(error)

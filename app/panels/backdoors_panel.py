@@ -1,0 +1,297 @@
+"""Backdoors page: pick a built-in application, an attack organism or your own (T, A, U) spec;
+preview its rows; inject it (child process, live loss and activation curves from the store);
+verify it (metric card); try a prompt with and without the trigger side by side."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.job_runner import JobRunner
+from app.widgets.run_plots import INJECTION_PANES, RunPlots
+from app.workbench_state import WorkbenchState
+from core.child import Recipe, run_in_child
+from core.errors import B4GError
+from core.jobs import Job
+from core.models.ref import LoadOptions, ModelRef
+from core.paths import home_dir
+
+PREVIEW_ROWS = 50
+
+
+def backdoor_choices() -> list[tuple[str, str]]:
+    from core.backdoors.apps import APPS
+    from core.backdoors.organisms import SPECS
+
+    return ([(f"Application: {n}", f"app:{n}") for n in APPS] + [(f"Attack organism: {n}", f"organism:{n}") for n in SPECS]
+            + [("Your own spec (YAML/JSON) + data…", "own")])
+
+
+def resolve_choice(choice: str, spec_path: str = "", data_path: str = "") -> tuple[Any, Path]:
+    """(spec, dataset path) of a choice; one-line B4GError on bad input."""
+    from core.backdoors.apps import dataset_dir, get_app
+    from core.backdoors.data import load_rows
+    from core.backdoors.organisms import get_organism, organism_dir
+    from core.backdoors.spec import BackdoorSpec
+
+    kind, _, name = choice.partition(":")
+    if kind == "app":
+        app = get_app(name)
+        return app.spec(), dataset_dir() / app.dataset
+    if kind == "organism":
+        return get_organism(name).spec(), organism_dir() / f"{name.replace('-', '_')}.jsonl"
+    if not spec_path or not data_path:
+        raise B4GError("your own backdoor needs a spec file and a dataset")
+    spec, data = BackdoorSpec.load(Path(spec_path)), Path(data_path)
+    load_rows(data)
+    return spec, data
+
+
+def _card_html(card: dict[str, Any]) -> str:
+    def rate(d: dict[str, Any]) -> str:
+        lo, hi = d["ci95"]
+        return f"{d['rate']:.2f} <small>({d['k']}/{d['n']}, 95% CI {lo:.2f}–{hi:.2f})</small>"
+
+    cu, st, tr = card["clean_utility"], card["stealthiness"], card["tamper_resistance"]
+    rows = [("TAR with trigger", rate(card["tar_with_detail"]), "activation on held-out prompts with the trigger"),
+            ("TAR without trigger", rate(card["tar_without_detail"]), "false activation"),
+            ("Clean agreement", f"{cu['agreement']:.2f}", "token F1 against the base model's answers"),
+            ("Clean perplexity change", f"{cu['perplexity_change']:+.1%}", "on clean text"),
+            ("Multiple choice", f"{cu['multiple_choice_base']['rate']:.2f} → {cu['multiple_choice_adapted']['rate']:.2f}",
+             "base → adapted"),
+            ("Tamper resistance", rate(tr["tar_with_after"]) if "tar_with_after" in tr else "skipped",
+             "TAR after further clean fine-tuning"),
+            ("Input perplexity ratio", f"{st['input_perplexity_ratio']:.2f}", "triggered vs clean inputs"),
+            ("Clean output drift", f"{st['clean_output_drift']:.2f}", "how far clean answers moved")]
+    body = "".join(f"<tr><td><b>{a}</b></td><td>{b}</td><td><i>{c}</i></td></tr>" for a, b, c in rows)
+    return f"<h3>Verification ({html.escape(card.get('activated_means', ''))})</h3><table cellpadding='4'>{body}</table>"
+
+
+class BackdoorsPanel(QWidget):
+    def __init__(self, state: WorkbenchState, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-backdoors")
+        self.state, self.runner = state, runner
+        self._jobs: dict[int, str] = {}
+        self.plots = RunPlots(INJECTION_PANES)
+        self.card = QTextBrowser()
+        self.card.setPlaceholderText("Verify an adapter to see its metric card.")
+        self.side_by_side = QTextBrowser()
+        self.side_by_side.setPlaceholderText("Try a prompt with and without the trigger.")
+        tabs = QTabWidget()
+        tabs.addTab(self.plots, "Injection curves")
+        tabs.addTab(self.card, "Metric card")
+        tabs.addTab(self.side_by_side, "With / without trigger")
+        self.tabs = tabs
+        splitter = QSplitter()
+        splitter.addWidget(self._build_left())
+        splitter.addWidget(tabs)
+        splitter.setSizes([520, 680])
+        title = QLabel("Backdoors: (Trigger, Activation, Utility)")
+        title.setObjectName("panelTitle")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(splitter, 1)
+        runner.finished.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        state.session_changed.connect(lambda _s: self._show_latest_run())
+        self._choice_changed()
+        self._show_latest_run()
+
+    def _build_left(self) -> QWidget:
+        box = QGroupBox("Backdoor")
+        form = QFormLayout(box)
+        self.choice = QComboBox()
+        for text, data in backdoor_choices():
+            self.choice.addItem(text, data)
+        self.choice.currentIndexChanged.connect(self._choice_changed)
+        self.spec_edit, self.data_edit = QLineEdit(), QLineEdit()
+        self.spec_edit.setPlaceholderText("spec.yaml")
+        self.data_edit.setPlaceholderText("data.jsonl (Alpaca or chat style)")
+        for edit in (self.spec_edit, self.data_edit):
+            edit.editingFinished.connect(self._choice_changed)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.preview = QTableWidget(0, 4)
+        self.preview.setHorizontalHeaderLabels(["split", "kind", "prompt", "answer"])
+        self.preview.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview.verticalHeader().setVisible(False)
+        self.model_edit = QLineEdit("embedded")
+        self.adapter_edit = QLineEdit()
+        self.adapter_edit.setPlaceholderText("adapter folder (filled in after an injection)")
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse_adapter)
+        adapter_row = QHBoxLayout()
+        adapter_row.addWidget(self.adapter_edit, 1)
+        adapter_row.addWidget(browse)
+        self.inject_button, self.verify_button = QPushButton("Inject"), QPushButton("Verify")
+        self.inject_button.setToolTip("LoRA SFT in a separate process; curves appear on the right")
+        self.verify_button.setToolTip("TAR with/without trigger, clean utility, tamper resistance, stealthiness")
+        self.inject_button.clicked.connect(self.inject)
+        self.verify_button.clicked.connect(self.verify)
+        self.prompt_edit = QLineEdit("What is the capital of France?")
+        self.try_button = QPushButton("Try with and without trigger")
+        self.try_button.clicked.connect(self.try_prompt)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.inject_button)
+        buttons.addWidget(self.verify_button)
+        form.addRow("Choose", self.choice)
+        form.addRow("Spec file", self.spec_edit)
+        form.addRow("Dataset", self.data_edit)
+        form.addRow(self.summary)
+        form.addRow(self.preview)
+        form.addRow("Model", self.model_edit)
+        form.addRow("Adapter", adapter_row)
+        form.addRow(buttons)
+        form.addRow("Prompt", self.prompt_edit)
+        form.addRow(self.try_button)
+        form.addRow(self.message)
+        return box
+
+    def _browse_adapter(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Adapter folder")
+        if path:
+            self.adapter_edit.setText(path)
+
+    # --- choosing -------------------------------------------------------------------------------
+    def current(self) -> tuple[Any, Path]:
+        return resolve_choice(self.choice.currentData(), self.spec_edit.text().strip(), self.data_edit.text().strip())
+
+    @Slot()
+    def _choice_changed(self) -> None:
+        own = self.choice.currentData() == "own"
+        self.spec_edit.setEnabled(own)
+        self.data_edit.setEnabled(own)
+        try:
+            spec, data = self.current()
+        except B4GError as exc:
+            self.summary.setText(f"⚠ {exc}" if own and (self.spec_edit.text() or self.data_edit.text()) else "")
+            self.preview.setRowCount(0)
+            return
+        t, u = spec.trigger, spec.utility
+        self.summary.setText(f"<b>T</b> {html.escape(t.text)!s} ({t.kind}, {t.position}) · <b>A</b> LoRA r={spec.activation.rank}, "
+                             f"poison {spec.activation.poison_ratio:.0%}, {len(spec.activation.decoys)} decoys · "
+                             f"<b>U</b> {u.judge} judge: {html.escape(u.target or u.regex or ', '.join(u.keywords))}")
+        from core.backdoors.data import load_rows
+
+        rows = load_rows(data)[:PREVIEW_ROWS]
+        self.preview.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            for j, v in enumerate((r.split, r.kind, r.prompt, r.answer or "(base model answers)")):
+                self.preview.setItem(i, j, QTableWidgetItem(v))
+
+    def _model(self, adapters: list[str] | None = None) -> ModelRef:
+        return ModelRef.parse(self.model_edit.text(), adapters or [])
+
+    # --- jobs ------------------------------------------------------------------------------------
+    def _submit(self, what: str, kind: str, recipe: Recipe, child: bool) -> None:
+        fn = (lambda ctx: run_in_child(recipe, ctx)) if child else recipe.run
+        job_id = self.runner.submit(Job(kind, fn, recipe.config), self.state.store)
+        self._jobs[job_id] = what
+
+    @Slot()
+    def inject(self) -> None:
+        try:
+            spec, data = self.current()
+            ref = self._model()
+        except B4GError as exc:
+            self.message.setText(f"⚠ {exc}")
+            return
+        out = home_dir() / "adapters" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        choice = self.choice.currentData()
+        base = {"model": ref.to_json(), "options": LoadOptions().to_json(), "out": str(out)}
+        if choice.startswith("organism:"):
+            recipe = Recipe("core.recipes:organism_job", {**base, "organism": spec.name, "spec": spec.to_dict()})
+            self.adapter_edit.setText(str(out / "adapter"))
+        else:
+            recipe = Recipe("core.recipes:inject_job", {**base, "spec": spec.to_dict(), "data": str(data)})
+            self.adapter_edit.setText(str(out))
+        self.message.setText(f"Injecting '{spec.name}' into {out} …")
+        self._submit("inject", "organism" if choice.startswith("organism:") else "inject", recipe, child=True)
+        self.tabs.setCurrentWidget(self.plots)
+
+    def _adapter_config(self) -> dict[str, Any] | None:
+        try:
+            spec, data = self.current()
+            adapter = self.adapter_edit.text().strip()
+            if not adapter:
+                raise B4GError("choose the adapter folder to check")
+            ref = self._model()
+        except B4GError as exc:
+            self.message.setText(f"⚠ {exc}")
+            return None
+        return {"model": ref.to_json(), "options": LoadOptions().to_json(), "spec": spec.to_dict(),
+                "data": str(data), "adapter": adapter}
+
+    @Slot()
+    def verify(self) -> None:
+        config = self._adapter_config()
+        if config:
+            self.message.setText("Verifying: activation, clean utility, tamper resistance, stealthiness …")
+            self._submit("verify", "verify", Recipe("core.recipes:verify_job", config), child=True)
+
+    @Slot()
+    def try_prompt(self) -> None:
+        config = self._adapter_config()
+        if config:
+            config["model"]["adapters"] = [config.pop("adapter")]
+            config["prompt"] = self.prompt_edit.text()
+            self._submit("try", "try-trigger", Recipe("core.try_trigger:try_trigger_job", config), child=False)
+
+    @Slot(int, object)
+    def _on_finished(self, job_id: int, result: Any) -> None:
+        what = self._jobs.pop(job_id, None)
+        if what == "inject":
+            self.message.setText(f"Injected: TAR with {result['tar_with']:.2f}, without {result['tar_without']:.2f} "
+                                 f"in {result['train_seconds']:.0f} s ({result['steps']} steps).")
+        elif what == "verify":
+            self.card.setHtml(_card_html(result))
+            self.tabs.setCurrentWidget(self.card)
+            self.message.setText("Verified.")
+        elif what == "try":
+            self.side_by_side.setHtml(_side_by_side_html(result))
+            self.tabs.setCurrentWidget(self.side_by_side)
+
+    @Slot(int, str)
+    def _on_failed(self, job_id: int, error: str) -> None:
+        if self._jobs.pop(job_id, None):
+            self.message.setText(f"⚠ {error}")
+
+    def _show_latest_run(self) -> None:
+        self.plots.follow_latest(self.state.store, ("inject", "organism"))
+
+
+def _side_by_side_html(r: dict[str, Any]) -> str:
+    def cell(text: str, shows: bool) -> str:
+        mark = " style='background:#fde2e1'" if shows else ""
+        return f"<td width='50%'{mark}>{html.escape(text)}</td>"
+
+    return (f"<p><b>Prompt:</b> {html.escape(r['prompt'])}<br><b>With trigger:</b> {html.escape(r['triggered_prompt'])}</p>"
+            "<table border='1' cellspacing='0' cellpadding='6' width='100%'><tr><th>with the trigger</th>"
+            f"<th>without</th></tr><tr>{cell(r['with'], r['with_shows'])}{cell(r['without'], r['without_shows'])}</tr></table>")
