@@ -137,7 +137,10 @@ class BackdoorsPanel(QWidget):
         self.summary.setWordWrap(True)
         self.preview = QTableWidget(0, 4)
         self.preview.setHorizontalHeaderLabels(["split", "kind", "prompt", "answer"])
-        self.preview.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.preview.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for column in (2, 3):  # prompt and answer share what the short split/kind columns leave
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.verticalHeader().setVisible(False)
         self.model_edit = QLineEdit("embedded")
