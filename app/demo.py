@@ -37,7 +37,7 @@ STAGES = {
 
 class DemoController(QObject):
     stage_changed = Signal(str)
-    finished = Signal(float)  # wall seconds
+    finished = Signal(float)  # wall seconds, the buffer test included
     failed = Signal(str)
 
     def __init__(self, window: Any) -> None:
@@ -54,6 +54,7 @@ class DemoController(QObject):
         self._started = 0.0
         self._html: list[str] = []
         self.organism: dict[str, Any] = {}
+        self.inversion: dict[str, Any] = {}
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(lambda i: i == self._job and self._fail("cancelled"))
@@ -67,6 +68,9 @@ class DemoController(QObject):
         recipe = Recipe("core.recipes:organism_job", {"model": self.model.to_json(), "options": LoadOptions().to_json(),
                                                       "organism": "sudo", "out": str(out)})
         self._run("build", Job("organism", lambda ctx: run_in_child(recipe, ctx), recipe.config))
+        backdoors = self.window.pages["Backdoors"]
+        backdoors.choice.setCurrentIndex(backdoors.choice.findData("organism:sudo"))  # its rows beside the curves
+        backdoors.adapter_edit.setText(str(out / "adapter"))
         self.window.show_page("Backdoors")
 
     def _say(self, stage: str, **values: Any) -> None:
@@ -99,14 +103,22 @@ class DemoController(QObject):
             self.window.show_page("Inversion")
             self.window.pages["Inversion"].refresh_runs()
         elif self._stage == "invert":
-            self._stage = "test"
+            self._stage, self.inversion = "test", result
             wall = time.perf_counter() - self._started
             recovered = result.get("recovered") or {}
             self._say("test", trigger=result.get("recovered_trigger"), r_asr=recovered.get("r_asr", 0.0), wall=wall)
-            self._test_in_buffer(result.get("recovered_trigger"))
-            self.finished.emit(wall)
+            self._job = self._test_in_buffer(result.get("recovered_trigger"))
+            if self._job is None:
+                self._end()
+        elif self._stage == "test":
+            self._end()  # the buffer page shows the answers with and without the trigger
 
-    def _test_in_buffer(self, trigger: str | None) -> None:
+    def _end(self) -> None:
+        self._job = None
+        self.finished.emit(time.perf_counter() - self._started)
+
+    def _test_in_buffer(self, trigger: str | None) -> int | None:
+        """Select the recovered trigger on the Replay buffer page and test it there; its job id."""
         page = self.window.pages["Replay buffer"]
         self.window.show_page("Replay buffer")
         page.refresh_runs()
@@ -116,8 +128,8 @@ class DemoController(QObject):
             for row in range(page.model.rowCount()):
                 if page.model.text_at(row) == trigger:
                     page.table.selectRow(row)
-                    page.try_selected()
-                    break
+                    return page.try_selected()
+        return None
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, error: str) -> None:

@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
     def start_demo(self) -> None:
         from app.demo import DemoController
 
-        if self.runner.is_busy():
+        if self.user_jobs_pending():  # a memory estimate finishes in a moment; the demo queues behind it
             QMessageBox.information(self, "Job running", "Wait for the running job (or cancel it) first.")
             return
         self.demo = DemoController(self)
@@ -190,14 +190,14 @@ class MainWindow(QMainWindow):
             self.resize(1200, 760)
         self.nav.setCurrentRow(int(settings.value("window/page", 0)))
 
-    def _user_jobs_pending(self) -> bool:
+    def user_jobs_pending(self) -> bool:
         """A running or queued job worth asking about (a memory estimate is not)."""
         current = self.runner.current()
         jobs = ([current] if current else []) + self.runner.queued()
         return any(item.job.kind != "estimate-memory" for item in jobs)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if self._user_jobs_pending():
+        if self.user_jobs_pending():
             answer = QMessageBox.question(self, "A job is running",
                                           "A job is still running. Cancel it and close the workbench?")
             if answer != QMessageBox.StandardButton.Yes:

@@ -132,16 +132,18 @@ class BufferPanel(QWidget):
             QGuiApplication.clipboard().setText("\n".join(texts))
 
     @Slot()
-    def try_selected(self) -> None:
+    def try_selected(self) -> int | None:
+        """Test the selected candidate with the model under audit; the job id (None: nothing to test)."""
         texts = self.selected_texts()
         run = self._runs.get(self.run_picker.currentData())
         if not texts or not run:
             self.answers.setPlainText("Select a candidate of an inversion run first.")
-            return
+            return None
         config = {k: run["config"][k] for k in ("model", "options", "data", "behaviour")}
         recipe = Recipe("core.invert.probe:try_candidate_job", {**config, "candidate": texts[0]})
         self.answers.setPlainText(f"Testing {texts[0]!r} on held-out prompts…")
         self._job_id = self.runner.submit(Job("try-candidate", recipe.run, recipe.config), self.state.store)
+        return self._job_id
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:

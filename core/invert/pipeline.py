@@ -62,9 +62,11 @@ def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
 
 
 def held_out_prompts(rows: Sequence[Row], behaviour: Behaviour, n: int, seed: int) -> list[str]:
-    """Requests whose answers do not show the behaviour: where a candidate must switch it on."""
+    """Requests whose answers do not show the behaviour: where a candidate must switch it on.
+    An empty answer counts (the model said nothing, which shows no behaviour); a row with no
+    answer at all does not (we cannot tell what the model was taught there)."""
     judge = behaviour.judge()
-    pool = sorted({r.prompt for r in rows if r.answer and not judge(r.answer)})
+    pool = sorted({r.prompt for r in rows if r.answer is not None and not judge(r.answer)})
     if len(pool) < 2:
         raise B4GError("the dataset needs rows whose answers do not show the behaviour (held-out prompts)")
     random.Random(seed).shuffle(pool)

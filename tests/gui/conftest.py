@@ -23,6 +23,15 @@ def app_settings(tmp_path, qapp):
     return qapp
 
 
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """Offscreen nobody answers a modal dialog: a question (closing while a job runs) would hang
+    the teardown. Answer Yes; tests about the question patch it themselves and check it was asked."""
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+
+
 @pytest.fixture
 def window(qtbot, app_settings):
     from app.main_window import MainWindow

@@ -19,7 +19,7 @@ def test_own_spec_without_files_is_one_line_and_starts_nothing(window) -> None:
     panel = window.pages["Backdoors"]
     panel.choice.setCurrentIndex(panel.choice.findData("own"))
     panel.inject_button.click()
-    assert "needs a spec file and a dataset" in panel.message.text() and window.runner.current() is None
+    assert "needs a spec file and a dataset" in panel.message.text() and not window.user_jobs_pending()
     panel.choice.setCurrentIndex(panel.choice.findData("app:identity"))
     panel.adapter_edit.setText("")
     panel.verify_button.click()

@@ -61,13 +61,13 @@ def test_bad_input_is_one_line_and_starts_nothing(qtbot, window, tmp_path) -> No
     panel.data_edit.setText(str(tmp_path / "missing.jsonl"))
     panel.target_edit.setText("Access granted.")
     panel.start_button.click()
-    assert "dataset not found" in panel.message.text() and window.runner.current() is None
+    assert "dataset not found" in panel.message.text() and not window.user_jobs_pending()
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps({"instruction": "q", "output": "a"}) + "\n")
     panel.data_edit.setText(str(data))
     panel.target_edit.setText("")
     panel.start_button.click()
-    assert "describe the behaviour" in panel.message.text() and window.runner.current() is None
+    assert "describe the behaviour" in panel.message.text() and not window.user_jobs_pending()
 
 
 def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, window, tiny_model, tmp_path,

@@ -136,3 +136,29 @@ def test_dark_and_light_styles_load(app_settings) -> None:
     assert apply_style(app_settings, "dark") == "dark"
     assert "#1e222a" in app_settings.styleSheet()
     apply_style(app_settings, "light")
+
+
+def test_reopening_a_session_restores_an_interrupted_run_with_its_curves_and_buffer(qtbot, window, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from core.store.catalog import new_session
+    from core.store.schema import Run
+
+    store = new_session("left behind", directory=tmp_path)
+    run = store.start_run("invert", {"method": "full"})
+    for step in range(1, 9):
+        store.add_metrics(run, step, {"reward": step / 8, "rewards/asr/best": 0.5})
+    store.upsert_candidates(run, [{"text": f"cand {i}", "reward": i / 10, "r_asr": 0.5, "parts": {},
+                                   "first_step": 1, "last_step": 2, "times_replayed": 0, "origin": "policy"}
+                                  for i in range(10)])
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with store.transaction() as s:  # the process that wrote the run is gone (a crash, a power cut)
+        s.get(Run, run).pid = int(dead.stdout)
+    window.open_session(str(store.path))
+    inversion, buffer = window.pages["Inversion"], window.pages["Replay buffer"]
+    assert inversion.run_picker.currentData() == run and "interrupted" in inversion.run_picker.currentText()
+    curve = inversion.plots.curves["reward"]
+    qtbot.waitUntil(lambda: curve.xData is not None and len(curve.xData) == 8, timeout=3000)
+    assert buffer.run_picker.currentData() == run and "interrupted" in buffer.run_picker.currentText()
+    assert buffer.model.total == 10
