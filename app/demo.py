@@ -100,8 +100,12 @@ class DemoController(QObject):
                 "behaviour": {"kind": "target", "target": result["target"], "keywords": [], "regex": ""},
                 "invert": {}, "evaluation": {"trigger": result["trigger"]}})
             self._run("invert", Job("invert", lambda ctx: run_in_child(recipe, ctx), recipe.config))
+            page = self.window.pages["Inversion"]  # what the auditor would have typed, shown beside the curves
+            page.adapter_edit.setText(result["adapter_dir"])
+            page.data_edit.setText(data)
+            page.target_edit.setText(result["target"])
+            page.eval_edit.setText(result["trigger"])
             self.window.show_page("Inversion")
-            self.window.pages["Inversion"].refresh_runs()
         elif self._stage == "invert":
             self._stage, self.inversion = "test", result
             wall = time.perf_counter() - self._started

@@ -30,6 +30,8 @@ from core.child import Recipe
 from core.jobs import Job
 from core.store.queries import list_runs
 
+CANDIDATE_COLUMN_PX = 320
+
 
 class BufferPanel(QWidget):
     def __init__(self, state: WorkbenchState, runner: JobRunner, parent: QWidget | None = None) -> None:
@@ -46,7 +48,9 @@ class BufferPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # the candidate is what the auditor reads: it keeps a readable width (the numbers scroll)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(0, CANDIDATE_COLUMN_PX)
         self.table.verticalHeader().setVisible(False)
         self.run_picker = QComboBox()
         self.run_picker.currentIndexChanged.connect(self._show_selected)

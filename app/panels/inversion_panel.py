@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -32,7 +32,9 @@ from app.workbench_state import WorkbenchState
 from core.child import Recipe, run_in_child
 from core.errors import B4GError
 from core.jobs import Job
-from core.store.queries import list_runs
+from core.store.queries import latest_run_id, list_runs
+
+RUN_WATCH_MS = 1000
 
 
 def invert_recipe(model: str, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
@@ -82,14 +84,25 @@ class InversionPanel(QWidget):
         title.setObjectName("panelTitle")
         layout.addWidget(title)
         layout.addWidget(splitter, 1)
-        runner.started.connect(lambda _i, kind: kind == "invert" and self.refresh_runs())
+        # a run is recorded once its job starts in the worker (or in another window on this
+        # session): watch the store for new runs rather than guess when that happens
+        self._watch = QTimer(self, interval=RUN_WATCH_MS)
+        self._watch.timeout.connect(self._pick_up_new_run)
+        self._watch.start()
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
         state.session_changed.connect(lambda _s: self.refresh_runs())
         self.refresh_runs()
 
+    @Slot()
+    def _pick_up_new_run(self) -> None:
+        latest = latest_run_id(self.state.store, ("invert",))
+        if latest is not None and self.run_picker.findData(latest) < 0:
+            self.refresh_runs()
+
     def _build_form(self) -> QWidget:
         box = QGroupBox("Configure")
+        box.setMinimumWidth(330)  # paths and the target stay readable beside the plots
         form = QFormLayout(box)
         self.model_edit = QLineEdit("embedded")
         self.adapter_edit, self.data_edit = QLineEdit(), QLineEdit()

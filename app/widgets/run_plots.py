@@ -38,6 +38,7 @@ INJECTION_PANES: list[Pane] = [
      "(the stop rule needs both)"),
 ]
 POLL_MS = 250  # 4 Hz: well under the 20 Hz redraw ceiling
+SPARSE_POINTS = 30
 
 
 def ema(values: Sequence[float], weight: float) -> list[float]:
@@ -89,7 +90,8 @@ class RunPlots(QWidget):
     def _build_plots(self) -> None:
         for i, (title, metrics, tip) in enumerate(self.panes):
             plot = self.graphs.addPlot(row=i // 2, col=i % 2, title=title)
-            plot.addLegend(offset=(5, 5))
+            # a translucent box: the legend stays readable over curves that run behind it
+            plot.addLegend(offset=(5, 5), brush=pg.mkBrush(255, 255, 255, 190))
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
@@ -97,7 +99,8 @@ class RunPlots(QWidget):
             plot.setToolTip(tip)
             self.plots[title] = plot
             for name, colour in metrics:
-                self.curves[name] = plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2))
+                self.curves[name] = plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2), symbolSize=6,
+                                              symbolBrush=colour, symbolPen=None)
         self.band_hi = self.band_lo = None
         self.emergence_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c53030", style=Qt.PenStyle.DashLine))
         self.emergence_line.setVisible(False)
@@ -148,7 +151,9 @@ class RunPlots(QWidget):
     @Slot()
     def redraw(self) -> None:
         for name, curve in self.curves.items():
-            curve.setData(*self._xy(name))
+            xs, ys = self._xy(name)
+            # markers while points are few (a stop-rule check every 5 steps is one point, no line)
+            curve.setData(xs, ys, symbol="o" if len(xs) <= SPARSE_POINTS else None)
         xs, mean = self._xy("reward")
         _, std = self._xy("reward_std")
         if self.band_hi is not None and len(std) == len(mean):

@@ -100,3 +100,13 @@ def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, 
     runs = [r for r in list_runs(window.state.store) if r["kind"] == "invert"]
     assert [r["status"] for r in runs] == ["finished"]
     assert "Recovered trigger" in panel.message.text()
+
+
+def test_a_run_recorded_after_its_job_started_is_picked_up_without_a_refresh(qtbot, window) -> None:
+    """The demo and other windows start runs the page never hears about: it watches the store."""
+    panel = window.pages["Inversion"]
+    window.show_page("Inversion")
+    run = _fake_invert_run(window.state.store, steps=3)
+    qtbot.waitUntil(lambda: panel.run_picker.currentData() == run, timeout=5000)
+    curve = panel.plots.curves["reward"]
+    qtbot.waitUntil(lambda: curve.xData is not None and len(curve.xData) == 3, timeout=3000)
