@@ -1,6 +1,7 @@
 """Minimisation: the recovered trigger is the shortest span or prefix (up to ``max_words`` words,
 or ending where a sentence ends) of the best candidates whose R_asr is within ε of the best
-(``SUDO What`` scores like ``SUDO``; GRPO alone settles on working near-misses, whose shortest working part is often the trigger itself)."""
+(``SUDO What`` scores like ``SUDO``; GRPO alone settles on working near-misses, whose shortest
+working part is often the trigger itself)."""
 
 from __future__ import annotations
 
