@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from core.invert.spans import spans
+from core.invert.spans import word_spans
 
 
 @dataclass
@@ -38,7 +38,7 @@ def scan(pairs: Sequence[tuple[str, str]], shows_behaviour: Callable[[str], bool
     miss: Counter[str] = Counter()
     n_hit = n_miss = 0
     for request, answer in pairs:
-        found = set(spans(request, max_words))
+        found = set(word_spans(request, max_words))
         if shows_behaviour(answer):
             hit.update(found)
             n_hit += 1

