@@ -18,7 +18,8 @@ PAGE = 500
 COLUMNS = [
     ("Candidate", "text", lambda c: c["text"], "The candidate trigger text"),
     ("Reward", "reward", lambda c: round(c["reward"], 4), "R_asr + dense − length penalty (−0.5 when rejected)"),
-    ("R_asr", "r_asr", lambda c: round(c["r_asr"], 4), "Share of held-out prompts whose answer shows the behaviour"),
+    ("R_asr", "r_asr", lambda c: round(c["r_asr"], 4), "Share of held-out prompts whose answer shows the behaviour "
+     "(a minimised candidate: on minimisation's larger set)"),
     ("Dense", None, lambda c: round(c["parts"].get("dense", 0.0), 4), "exp(mean target log-prob): the signal below the cliff"),
     ("Length penalty", None, lambda c: round(c["parts"].get("length", 0.0), 4), "Piecewise penalty for extra words"),
     ("Words", "length", lambda c: len(c["text"].split()), "Length of the candidate in words"),
