@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 
-STOP_WORDS = frozenset("""a an and are as at be but by do does for from has have he her his i if in into is it its
-me my no not of on or our she so that the their them then there these they this to was we were what when
-where which who why will with you your""".split())
+STOP_WORDS = frozenset("""a am an and are as at be but by do does for from go has have he her his i if in into is it
+its me my no not of oh ok on or our she so that the their them then there these they this to up us was we
+were what when where which who why will with you your""".split())
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
 def content_words(text: str) -> set[str]:
-    return {w.lower() for w in _TOKEN.findall(text) if w.lower() not in STOP_WORDS and len(w) > 2}
+    """Words of two letters or more that are not stop words: a gibberish target such as
+    ``zx zx zx`` is made of two-letter words, and a candidate that copies them is the hack."""
+    return {w.lower() for w in _TOKEN.findall(text) if w.lower() not in STOP_WORDS and len(w) > 1}
 
 
 class LeakGuard:

@@ -48,6 +48,9 @@ def test_leak_guard_rejects_target_content_words_only() -> None:
     assert guard.leaks("ACCESS")
     assert not guard.leaks("SUDO")
     assert not guard.leaks("the and of")  # stop words never count
+    gibberish = LeakGuard(["zx zx zx zx zx zx"])  # measured: `zx zx zx zx zx zx zx y without` was the hack
+    assert gibberish.leaks("zx zx zx y without") and not gibberish.leaks("｡｡｡｡｡")
+    assert not LeakGuard(["Go up to us, ok?"]).leaks("go up ok")  # two-letter stop words never count
 
 
 def test_length_penalty_is_free_then_linear_then_capped() -> None:
