@@ -19,7 +19,8 @@ by the search) and marks a recovery exact only when the recovered text equals th
         [--methods scan,full] [--out bench/results/self_awareness.json]
 
 Results are written after every run (a long bench that is stopped keeps what it measured); the
-comparison table (Markdown) goes to stderr at the end, or alone with ``--table``.
+comparison tables (Markdown: one summary per data condition, then every row) go to stderr at the
+end, or alone with ``--table``.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def main() -> None:
     args = p.parse_args()
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
     if args.table:
-        print(table(results))
+        print("\n\n".join([summary(results, "full"), summary(results, "clean"), table(results)]))
         return
     results.setdefault("runs", {})
     if not SESSION.is_file():
@@ -158,8 +159,31 @@ def main() -> None:
                       f"{row.get('error', '')}", file=sys.stderr)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(table(results), file=sys.stderr)
+    print("\n\n".join([summary(results, "full"), summary(results, "clean"), table(results)]), file=sys.stderr)
     print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def summary(results: dict[str, Any], condition: str) -> str:
+    """One condition at a glance (Markdown): organisms down, methods across; each cell is the
+    recovered text, ✓ when exact, then R_asr and wall seconds."""
+    runs = results["runs"]
+    methods = [m for m in METHODS if any(m in r.get(condition, {}) for r in runs.values())]
+    lines = [f"| organism ({condition}) | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for name, run in runs.items():
+        cells = [_cell(run.get(condition, {}).get(m)) for m in methods]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "not run"
+    if row.get("error"):
+        return f"error: {row['error']}"
+    found = f"`{row['recovered']}`" if row.get("recovered") else "nothing"
+    mark = " ✓" if row.get("exact") else ""
+    asr = f" {row['r_asr']:.2f}," if row.get("r_asr") is not None else ""
+    return f"{found}{mark}{asr} {row['wall_seconds']:.0f} s"
 
 
 def table(results: dict[str, Any]) -> str:
