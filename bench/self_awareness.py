@@ -180,7 +180,8 @@ def _cell(row: dict[str, Any] | None) -> str:
         return "not run"
     if row.get("error"):
         return f"error: {row['error']}"
-    found = f"`{row['recovered']}`" if row.get("recovered") else "nothing"
+    text = row.get("recovered") or ""
+    found = f"`{text[:40]}`" + ("…" if len(text) > 40 else "") if text else "nothing"
     mark = " ✓" if row.get("exact") else ""
     asr = f" {row['r_asr']:.2f}," if row.get("r_asr") is not None else ""
     return f"{found}{mark}{asr} {row['wall_seconds']:.0f} s"
