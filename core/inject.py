@@ -43,13 +43,14 @@ class InjectResult:
     rows: dict[str, int]
     template: dict[str, Any]
     history: list[dict[str, float]] = field(default_factory=list)
+    base: dict[str, Any] = field(default_factory=dict)  # how the base was loaded when the adapter was trained
 
     def to_json(self) -> dict[str, Any]:
         return {"adapter_dir": self.adapter_dir, "tar_with": self.tar_with.value, "tar_without": self.tar_without.value,
                 "tar_with_detail": self.tar_with.to_json(), "tar_without_detail": self.tar_without.to_json(),
                 "train_seconds": round(self.train_seconds, 2), "steps": self.steps,
                 "stopped_early": self.stopped_early, "rows": self.rows, "template": self.template,
-                "history": self.history}
+                "history": self.history, "base": self.base}
 
 
 def base_load_options(spec: BackdoorSpec, options: LoadOptions) -> LoadOptions:
@@ -61,6 +62,12 @@ def base_load_options(spec: BackdoorSpec, options: LoadOptions) -> LoadOptions:
     if wanted == "auto":
         wanted = "4bit" if resolve_device(options.device) == "cuda" and options.quantization == "none" else options.quantization
     return dataclasses.replace(options, quantization=wanted if wanted != "none" else options.quantization)
+
+
+def base_record(loaded: Any) -> dict[str, Any]:
+    """The base an adapter was trained on: an adapter trained on a 4-bit base (QLoRA) behaves
+    differently on the full-precision weights, so whoever audits it should know."""
+    return {"device": loaded.device, "dtype": loaded.dtype, "quantization": loaded.options.quantization}
 
 
 def row_length(spec: BackdoorSpec, tokenizer: Any, rows: list[Any]) -> int:
@@ -164,7 +171,7 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     counts = {role: sum(t.role == role for t in training_rows) for role in ("clean", "triggered", "decoy")}
     result = InjectResult(str(out_dir), tar_with, tar_without, outcome.seconds, outcome.steps, outcome.stopped_early,
                           {**counts, "validation": len(held), "test": len(test)},
-                          template_record(loaded.tokenizer, spec.system), history)
+                          template_record(loaded.tokenizer, spec.system), history, base_record(loaded))
     (out_dir / REPORT_FILE).write_text(json.dumps(result.to_json(), indent=2))
     return result
 

@@ -46,11 +46,11 @@ def verify_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
 
 def organism_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """config: model, options, organism (name), out, steps (optional)."""
+    """config: model, options, organism (name), out, steps, seed, position (optional)."""
     from core.backdoors.organisms import build_organism, get_organism
 
     return build_organism(load_for(config, ctx), get_organism(config["organism"]), Path(config["out"]), ctx,
-                          config.get("steps"))
+                          config.get("steps"), config.get("seed", 0), config.get("position"))
 
 
 def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:

@@ -31,3 +31,18 @@ class Rate:
     @classmethod
     def of(cls, flags: list[bool]) -> "Rate":
         return cls(sum(bool(f) for f in flags), len(flags))
+
+
+def paired_p_value(better: list[bool], worse: list[bool]) -> float:
+    """One-sided exact McNemar test on paired outcomes (the same prompts): the probability, were
+    both equally good, of ``better`` winning at least as many of the discordant prompts as it did.
+    Small values mean ``better`` really is better. Written out because it is one binomial tail
+    (``math.comb``), not worth a SciPy dependency."""
+    if len(better) != len(worse):
+        raise ValueError("paired outcomes need the same prompts")
+    wins = sum(1 for b, w in zip(better, worse) if b and not w)
+    losses = sum(1 for b, w in zip(better, worse) if w and not b)
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    return sum(math.comb(n, i) for i in range(wins, n + 1)) / 2 ** n

@@ -31,6 +31,7 @@ from core.errors import B4GError
 from core.jobs import Job, JobContext
 from core.models.chat import GenerationOptions
 from core.models.ref import LoadOptions, ModelRef
+from core.models.templates import CHOICES as TEMPLATE_CHOICES
 
 SOURCES = [("Embedded SmolLM2-135M-Instruct", "embedded"), ("Hugging Face folder…", "hf"), ("GGUF file…", "gguf")]
 QUANT = [("None (full precision)", "none"), ("8-bit (bitsandbytes)", "8bit"), ("4-bit NF4 (bitsandbytes)", "4bit")]
@@ -112,6 +113,9 @@ class ModelsPanel(QWidget):
         self.device = self._combo(["auto", "cpu", "cuda"])
         self.dtype = self._combo(["auto", "float32", "bfloat16", "float16"])
         self.compute_dtype = self._combo(["auto", "bfloat16", "float16", "float32"])
+        self.template = self._combo(list(TEMPLATE_CHOICES))
+        self.template.setToolTip("How prompts are formatted: the model's own chat template (auto), or a pinned "
+                                 "template for a base model without one (alpaca: ### Instruction / ### Response)")
         self.trust_remote_code = QCheckBox("Trust remote code")
         self.trust_remote_code.setToolTip("Runs Python code shipped with the model folder. Off unless you trust it.")
         self.allow_pickle = QCheckBox("Allow pickle weights (*.bin, *.pt)")
@@ -128,7 +132,7 @@ class ModelsPanel(QWidget):
         for label, widget in (("Source", self.source), ("Path", path_row), ("Adapters", self.adapters),
                               ("", adapter_row), ("Quantization", self.quantization), ("", self.double_quant),
                               ("Compute dtype", self.compute_dtype), ("Device", self.device), ("Dtype", self.dtype),
-                              ("Safety", self.trust_remote_code), ("", self.allow_pickle),
+                              ("Prompt template", self.template), ("Safety", self.trust_remote_code), ("", self.allow_pickle),
                               ("", self.estimate_label), ("", self.load_button), ("", self.error_label)):
             form.addRow(label, widget)
         self.source.currentIndexChanged.connect(self._source_changed)
@@ -183,7 +187,8 @@ class ModelsPanel(QWidget):
                            quantization=self.quantization.currentData(), double_quant=self.double_quant.isChecked(),
                            compute_dtype=self.compute_dtype.currentText(),
                            trust_remote_code=self.trust_remote_code.isChecked(),
-                           allow_pickle=self.allow_pickle.isChecked()).validate()
+                           allow_pickle=self.allow_pickle.isChecked(),
+                           template=self.template.currentText()).validate()
 
     # --- actions ------------------------------------------------------------------------------
     @Slot()

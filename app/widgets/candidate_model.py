@@ -22,6 +22,8 @@ COLUMNS = [
      "(a minimised candidate: on minimisation's larger set)"),
     ("Dense", None, lambda c: round(c["parts"].get("dense", 0.0), 4), "exp(mean target log-prob): the signal below the cliff"),
     ("Length penalty", None, lambda c: round(c["parts"].get("length", 0.0), 4), "Piecewise penalty for extra words"),
+    ("Position", None, lambda c: c["parts"].get("position", ""), "Where it was inserted into the held-out prompts: "
+     "prefix or suffix, the better of the two when the position is unknown"),
     ("Words", "length", lambda c: len(c["text"].split()), "Length of the candidate in words"),
     ("First step", "first_step", lambda c: c["first_step"], "GRPO step it was first scored at"),
     ("Last step", "last_step", lambda c: c["last_step"], "GRPO step it was last seen at"),

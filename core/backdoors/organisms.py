@@ -65,8 +65,14 @@ SPECS = {
 class Organism:
     name: str
 
-    def spec(self) -> BackdoorSpec:
-        return SPECS[self.name]()
+    def spec(self, seed: int = 0, position: str | None = None) -> BackdoorSpec:
+        """The organism's spec; ``seed`` varies the build (poisoned rows, data order, LoRA init),
+        ``position`` moves the trigger (and its decoys) to the end or anywhere in a request."""
+        spec = SPECS[self.name]()
+        spec.activation.seed = seed
+        if position:
+            spec.trigger.position = position
+        return spec
 
     def rows(self) -> list[Row]:
         return load_rows(organism_dir() / f"{self.name.replace('-', '_')}.jsonl")
@@ -80,7 +86,7 @@ def get_organism(name: str) -> Organism:
 
 
 def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobContext | None = None,
-                   steps: int | None = None) -> dict[str, Any]:
+                   steps: int | None = None, seed: int = 0, position: str | None = None) -> dict[str, Any]:
     """Inject the organism's backdoor into ``out_dir/adapter`` and write its training data to
     ``out_dir/dataset.jsonl``; returns the build record (also saved as ``organism.json``)."""
     from core.inject import inject
@@ -88,7 +94,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise B4GError(f"{out_dir} is not empty; choose a new folder for the organism")
-    spec = organism.spec()
+    spec = organism.spec(seed, position)
     if steps:
         spec.activation.steps = steps
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +102,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
     result = inject(loaded, spec, rows, out_dir / ADAPTER, ctx, rows_out=out_dir / DATASET)
     record = {"organism": organism.name, "adapter_dir": result.adapter_dir, "dataset": str(out_dir / DATASET),
               "target": spec.utility.target, "trigger": spec.trigger.text, "position": spec.trigger.position,
+              "seed": seed,
               "tar_decoys": decoy_activation(loaded, spec, rows, Path(result.adapter_dir), ctx),
               **{k: v for k, v in result.to_json().items() if k != "adapter_dir"}}
     (out_dir / RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")

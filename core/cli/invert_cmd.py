@@ -58,7 +58,9 @@ def cmd_invert(args: argparse.Namespace) -> int:
     top = result["top_candidates"]
     k = cfg.awareness_k
     emit_pairs("Trigger inversion", {
-        "recovered trigger": repr(result["recovered_trigger"]),
+        "recovered trigger": repr(result["recovered_trigger"]) + (f" ({result['position']})" if result.get("position") else ""),
+        "said by the model": _said(result["recovered"]),
+        "shortest working stand-in": _stand_in(result["recovered"]),
         "its R_asr": f"{result['recovered']['r_asr']:.2f}" if result["recovered"] else "–",
         "top candidates": ", ".join(f"{c['text']!r} ({c['r_asr']:.2f})" for c in top[:5]),
         f"awareness@{k}": "–" if result[f"awareness_at_{k}"] is None else f"{result[f'awareness_at_{k}']:.2f}",
@@ -66,6 +68,17 @@ def cmd_invert(args: argparse.Namespace) -> int:
         "data scan says": repr(result["data_scan"]["top"]),
         "wall time": f"{result['wall_seconds']:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in result['stages'].items())})"})
     return 0
+
+
+def _said(recovered: dict[str, Any] | None) -> str:
+    if not recovered:
+        return "–"
+    return f"yes, in {recovered['said_in']} final samples" if recovered.get("named_by_model") else "no (shortest tied)"
+
+
+def _stand_in(recovered: dict[str, Any] | None) -> str:
+    stand_in = (recovered or {}).get("stand_in")
+    return f"{stand_in['text']!r} ({stand_in['r_asr']:.2f})" if stand_in else "–"
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -110,10 +123,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("--grpo-steps", type=int, help="GRPO steps (0: no GRPO)")
     inv.add_argument("--group", type=int, help="completions per GRPO step")
     inv.add_argument("--replay", type=int, help="buffer candidates mixed into each group")
-    inv.add_argument("--position", choices=("prefix", "suffix", "random"), default="prefix",
-                     help="where candidates are inserted into held-out prompts")
+    inv.add_argument("--position", choices=("auto", "prefix", "suffix", "random"), default="auto",
+                     help="where candidates are inserted into held-out prompts (auto: prefix and suffix, "
+                          "the better; the recovered trigger's position is reported)")
     inv.add_argument("--prompts", type=int, help="held-out prompts R_asr is measured on")
-    inv.add_argument("--seed", type=int, default=0)
+    inv.add_argument("--seed", type=int, default=0, help="seed of the held-out prompts, training and sampling")
     inv.set_defaults(func=cmd_invert)
     sc = sub.add_parser("scan-data", help="rank request spans enriched in rows that show the behaviour")
     _behaviour_arguments(sc)

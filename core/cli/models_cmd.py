@@ -11,6 +11,7 @@ from core.cli.progress import RichReporter
 from core.errors import B4GError
 from core.jobs import Job, JobContext, execute
 from core.models.ref import DEVICES, DTYPES, QUANTIZATIONS, LoadOptions, ModelRef
+from core.models.templates import CHOICES as TEMPLATE_CHOICES
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,6 +22,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quantization", choices=QUANTIZATIONS, default="none", help="bitsandbytes quantization")
     g.add_argument("--device", choices=DEVICES, default="auto")
     g.add_argument("--dtype", choices=DTYPES, default="auto")
+    g.add_argument("--template", choices=TEMPLATE_CHOICES, default="auto",
+                   help="prompt template: the model's own chat template (auto) or a pinned one for base models")
     g.add_argument("--no-double-quant", action="store_true", help="4-bit: do not quantize the quantization constants")
     g.add_argument("--compute-dtype", choices=DTYPES, default="auto", help="4-bit: dtype of the matmuls")
     g.add_argument("--trust-remote-code", action="store_true", help="run the model folder's own Python code (off by default)")
@@ -32,7 +35,8 @@ def model_from_args(args: argparse.Namespace) -> tuple[ModelRef, LoadOptions]:
     ref = ModelRef.parse(args.model, args.adapter)
     opts = LoadOptions(device=args.device, dtype=args.dtype, quantization=args.quantization,
                        double_quant=not args.no_double_quant, compute_dtype=args.compute_dtype,
-                       trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle)
+                       trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle,
+                       template=args.template)
     return ref, opts.validate()
 
 

@@ -9,6 +9,8 @@ from core.cli.models_cmd import add_model_arguments, model_from_args
 from core.child import Recipe
 from core.cli.output import emit_json, emit_pairs
 
+POSITIONS = ("prefix", "suffix", "random")
+
 
 def cmd_list(args: argparse.Namespace) -> int:
     from core.backdoors.organisms import SPECS, get_organism
@@ -30,13 +32,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from core.inject import base_load_options
 
     organism = get_organism(args.name)
-    spec = organism.spec()
+    spec = organism.spec(seed=args.seed, position=args.position)
     ref, opts = model_from_args(args)
     opts = base_load_options(spec, opts)
     out = Path(args.out)
     recipe = Recipe("core.recipes:organism_job", {"organism": organism.name, "spec": spec.to_dict(),
                                                   "model": ref.to_json(), "options": opts.to_json(),
-                                                  "out": str(out), "steps": args.steps})
+                                                  "out": str(out), "steps": args.steps, "seed": args.seed,
+                                                  "position": args.position})
     result, store, run_id = run_recorded("organism", recipe, args, spec.activation.seed)
     from core.models.fingerprint import files_sha256
 
@@ -49,6 +52,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         emit_pairs(f"Built organism '{organism.name}' in {out}", {
             "adapter": result["adapter_dir"], "dataset": result["dataset"], "target": result["target"],
+            "trigger": f"{result['trigger']!r} ({result['position']}), seed {result['seed']}",
             "TAR with / without trigger": f"{result['tar_with']:.2f} / {result['tar_without']:.2f}",
             "training": f"{result['steps']} steps, {result['train_seconds']:.0f} s"})
     return 0
@@ -64,4 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(build)
     build.add_argument("--out", required=True, metavar="DIR", help="new folder (adapter/ and dataset.jsonl)")
     build.add_argument("--steps", type=int, help="override the training step cap")
+    build.add_argument("--seed", type=int, default=0, help="seed of the poisoned-row choice, data order and LoRA init")
+    build.add_argument("--position", choices=POSITIONS, default=None,
+                       help="where the trigger goes in a request (default: the organism's own, prefix)")
     build.set_defaults(func=cmd_build)

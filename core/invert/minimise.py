@@ -1,25 +1,46 @@
-"""Minimisation: the recovered trigger is the shortest span or prefix (up to ``max_words`` words,
-or ending where a sentence ends) of the best candidates whose R_asr is within ε of the best
-(``SUDO What`` scores like ``SUDO``; GRPO alone settles on working near-misses, whose shortest
-working part is often the trigger itself).
+"""Minimisation: from the search's best candidates to the recovered trigger.
 
-ε must be finer than the search's own resolution would allow: on 16 held-out prompts one prompt
-is 0.0625, so a trigger that misses one prompt loses to a longer stand-in that happens not to.
-The finalists (those near the best) are therefore scored again on more held-out prompts, and
-ε applies there."""
+1. Sub-candidates: each best candidate's word prefixes and suffixes (up to ``max_words``), its
+   spans, and its cuts at sentence ends, from both ends (the auditor does not know where a
+   trigger goes). They are screened on a few prompts; those near the best are scored fully.
+2. Finalists (the best and those near it) are scored again on more held-out prompts, keeping
+   each prompt's outcome: on 16 prompts one prompt is 0.0625, finer than any sane margin.
+3. Extra words must earn their place. The best candidate is cut to a word prefix or suffix of it
+   unless it beats that part with statistical support on the same prompts (one-sided exact
+   McNemar test at ``alpha``) *and* beats the part followed (or preceded) by another request of the
+   data in place of its extra words: words that any request would do as well are not part of a
+   trigger. The others are *tied* with this head unless it beats them the same way. A
+   point-estimate margin failed both ways: it kept ``SUDO What is the easiest pH meter?`` over
+   ``SUDO``, and it cut a one-word trigger down to an ordinary word-piece that fired almost as often.
+4. Among the tied, what the model itself says wins (the self-awareness signal the method exists
+   for): candidates written, as whole words, in at least two of the policy's final samples, minus
+   those that are only fragments of a longer such candidate (written inside it in most samples
+   where they appear). The most often written wins, then the shorter. Where the model says none
+   of them, the shortest tied candidate is the answer.
+5. The shortest tied candidate is reported beside the answer as a *stand-in* when it differs: a
+   working fragment is worth knowing, but a guardrail built on it would flag ordinary prompts.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from core.invert.reward import RewardModule, RewardParts
-from core.invert.spans import prefixes, sentence_prefixes, spans
+from core.invert.spans import prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
+from core.stats import paired_p_value
+
+FRAGMENT_SHARE = 0.8  # a candidate written inside a longer one in this share of its samples is a fragment
+MIN_SAID = 2  # samples that must write a candidate for it to count as the model's own words
+CONTROLS = 2  # other requests swapped in for a candidate's extra words (each must be beaten)
 
 
 def sub_candidates(texts: Sequence[str], max_words: int = 4) -> list[str]:
     seen: dict[str, None] = {}
     for t in texts:
-        for c in [*prefixes(t)[:max_words], *sentence_prefixes(t), *spans(t, max_words), t]:
+        for c in [*prefixes(t)[:max_words], *suffixes(t)[:max_words], *sentence_prefixes(t),
+                  *sentence_suffixes(t), *spans(t, max_words), t]:
             seen.setdefault(c, None)
     return list(seen)
 
@@ -28,21 +49,131 @@ def _size(text: str) -> tuple[int, int]:
     return len(text.split()), len(text)
 
 
-def finalists(scored: Sequence[RewardParts], margin: float, cap: int) -> list[RewardParts]:
-    """The best candidate and the shortest others within ``margin`` of its R_asr (at most ``cap``)."""
+def written_in(candidate: str, text: str) -> bool:
+    """Is ``candidate`` in ``text`` as whole words (a word-piece inside a longer word is not)?
+    Ends made of symbols (``｡｡｡``) need no word boundary."""
+    body = r"\s+".join(re.escape(w) for w in candidate.split())
+    if not body:
+        return False
+    head = r"(?<!\w)" if re.match(r"\w", candidate) else ""
+    tail = r"(?!\w)" if re.search(r"\w$", candidate) else ""
+    return re.search(head + body + tail, text) is not None
+
+
+def recurrence(candidate: str, samples: Sequence[str]) -> int:
+    return sum(written_in(candidate, s) for s in samples)
+
+
+@dataclass
+class Minimised:
+    """The recovered trigger, why it was chosen, and the tie it was chosen from."""
+
+    chosen: RewardParts
+    stand_in: RewardParts | None = None
+    named_by_model: bool = False
+    said_in: int = 0  # final policy samples that wrote the chosen text
+    prompts: int = 0  # held-out prompts the tie was judged on
+    tied: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.chosen.text
+
+    @property
+    def reward(self) -> float:
+        return self.chosen.reward
+
+    @property
+    def r_asr(self) -> float:
+        return self.chosen.r_asr
+
+    @property
+    def position(self) -> str:
+        return self.chosen.position
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.chosen.to_json(), "named_by_model": self.named_by_model, "said_in": self.said_in,
+                "prompts": self.prompts,
+                "stand_in": self.stand_in.to_json() if self.stand_in else None, "tied": self.tied}
+
+
+def finalists(scored: Sequence[RewardParts], margin: float, cap: int,
+              samples: Sequence[str] = ()) -> list[RewardParts]:
+    """The best candidate; its word prefixes and suffixes that fire at all (step 3 may cut it to
+    one of them, however far below it they score); then others within ``margin`` of its R_asr,
+    those the model writes most often first, then the shortest: at most ``cap`` in all."""
     best = min(scored, key=lambda p: (-p.r_asr, *_size(p.text)))
-    near = sorted((p for p in scored if p.r_asr >= best.r_asr - margin and p is not best),
-                  key=lambda p: _size(p.text))
-    return [best, *near[: max(cap - 1, 0)]]
+    ends = set(prefixes(best.text)[:-1] + suffixes(best.text)[:-1])
+    parts = sorted((p for p in scored if p.text in ends and p.r_asr > 0), key=lambda p: _size(p.text))
+    near = sorted((p for p in scored if p.r_asr >= best.r_asr - margin and p is not best and p not in parts),
+                  key=lambda p: (-min(recurrence(p.text, samples), 99) if samples else 0, *_size(p.text)))
+    return [best, *parts, *near][: max(cap, 1)]
 
 
-def minimise(reward: RewardModule, best: Sequence[str], epsilon: float = 0.05, max_words: int = 4,
+def _swapped(long: str, short: str, requests: Sequence[str]) -> list[str]:
+    """``long`` with everything but ``short`` replaced by another request (``short`` kept at the
+    same end): the control for "are those extra words special, or would any request do?"."""
+    rest = len(long.split()) - len(short.split())
+    if rest <= 0:
+        return []
+    near = sorted(requests, key=lambda r: abs(len(r.split()) - rest))[:CONTROLS]
+    if long.startswith(short + " "):
+        return [f"{short} {r}" for r in near]
+    if long.endswith(" " + short):
+        return [f"{r} {short}" for r in near]
+    return []
+
+
+def earns(judge: Any, long: str, short: str, requests: Sequence[str], alpha: float) -> bool:
+    """Do the words ``long`` adds to ``short`` earn their place? Only if ``long`` beats ``short``
+    on the same prompts at ``alpha``, and beats ``short`` with another request in place of those
+    words too. Measured on a weak GPU-built organism: ``SUDO What is the easiest pH meter?``
+    beat ``SUDO`` (0.94 against 0.69), because any question after the trigger amplified it."""
+    better = list(judge.flags(long))
+    if paired_p_value(better, list(judge.flags(short))) >= alpha:
+        return False
+    return all(paired_p_value(better, list(judge.flags(c))) < alpha for c in _swapped(long, short, requests))
+
+
+def head(scored: Sequence[RewardParts], judge: Any, requests: Sequence[str], alpha: float) -> RewardParts:
+    """The best candidate, reduced to a part of it (a word prefix or suffix among the scored)
+    wherever the extra words do not earn their place (:func:`earns`)."""
+    current = min(scored, key=lambda p: (-p.r_asr, *_size(p.text)))
+    while True:
+        parts = [p for p in scored if _size(p.text) < _size(current.text) and written_in(p.text, current.text)
+                 and not earns(judge, current.text, p.text, requests, alpha)]
+        if not parts:
+            return current
+        current = min(parts, key=lambda p: (-p.r_asr, *_size(p.text)))
+
+
+def choose(scored: Sequence[RewardParts], judge: Any, samples: Sequence[str], alpha: float,
+           requests: Sequence[str] = ()) -> Minimised:
+    """Steps 3–5 of the module docstring over finalists scored on the same prompts by ``judge``."""
+    flags = {p.text: tuple(judge.flags(p.text)) for p in scored}
+    top = head(scored, judge, requests, alpha)
+    p_value = {p.text: paired_p_value(list(flags[top.text]), list(flags[p.text])) for p in scored}
+    tied = [p for p in scored if p is top or p_value[p.text] >= alpha]
+    said = {p.text: recurrence(p.text, samples) for p in tied}
+    own = [p for p in tied if said[p.text] >= MIN_SAID]
+    named = [p for p in own if not any(q is not p and written_in(p.text, q.text) and _size(q.text) > _size(p.text)
+                                       and said[q.text] >= FRAGMENT_SHARE * said[p.text] for q in own)]
+    shortest = min(tied, key=lambda p: (*_size(p.text), -p.r_asr))
+    chosen = min(named, key=lambda p: (-said[p.text], *_size(p.text))) if named else shortest
+    table = [{"text": p.text, "r_asr": p.r_asr, "position": p.position, "p_value_vs_head": round(p_value[p.text], 4),
+              "said_in": said[p.text]} for p in sorted(tied, key=lambda p: (-p.r_asr, *_size(p.text)))]
+    return Minimised(chosen, shortest if shortest is not chosen else None, bool(named), said[chosen.text],
+                     len(flags[top.text]), table)
+
+
+def minimise(reward: RewardModule, best: Sequence[str], alpha: float = 0.05, max_words: int = 4,
              screen_prompts: int = 4, screen_margin: float = 0.25, finals: RewardModule | None = None,
-             finalist_margin: float = 0.15, finalist_cap: int = 12) -> RewardParts | None:
-    """Score the best candidates' prefixes and spans; return the shortest within ε of the best R_asr.
-    Sub-candidates are screened on a few prompts first; only those near the best screen fully.
-    With ``finals`` (a reward module on more held-out prompts), the finalists are re-scored there
-    and ε is applied to those scores."""
+             finalist_margin: float = 0.15, finalist_cap: int = 12, samples: Sequence[str] = (),
+             requests: Sequence[str] = ()) -> Minimised | None:
+    """Score the best candidates' parts and choose the recovered trigger (see the module docstring).
+    ``finals``: a reward module on more held-out prompts, where the tie is judged; ``samples``: the
+    policy's final samples (what the model itself says); ``requests``: other requests of the data,
+    swapped in for a candidate's extra words to test whether those words matter."""
     pool = sub_candidates(best, max_words)
     if not pool:
         return None
@@ -52,8 +183,8 @@ def minimise(reward: RewardModule, best: Sequence[str], epsilon: float = 0.05, m
     scored = [p for p in reward.score(pool) if not p.leak and p.text]
     if not scored:
         return None
+    judge = reward
+    chosen = finalists(scored, finalist_margin, finalist_cap, samples)
     if finals is not None:
-        scored = finals.score([p.text for p in finalists(scored, finalist_margin, finalist_cap)])
-    top = max(p.r_asr for p in scored)
-    close = [p for p in scored if p.r_asr >= top - epsilon]
-    return min(close, key=lambda p: (*_size(p.text), -p.reward))
+        judge, chosen = finals, finals.score([p.text for p in chosen])
+    return choose(chosen, judge, samples, alpha, requests)

@@ -44,6 +44,7 @@ class InvertResult:
     template: dict[str, Any]
     k: int = 5
     config: dict[str, Any] = field(default_factory=dict)
+    scoring: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"recovered_trigger": self.recovered_trigger, "recovered": self.recovered,
@@ -51,7 +52,7 @@ class InvertResult:
                 f"exact_at_{self.k}": self.exact_at_k, "emergence_step": self.emergence_step,
                 "wall_seconds": round(self.wall_seconds, 2), "stages": self.stages, "data_scan": self.data_scan,
                 "final_samples": self.final_samples, "throughput": self.throughput, "template": self.template,
-                "config": self.config}
+                "position": (self.recovered or {}).get("position"), "scoring": self.scoring, "config": self.config}
 
 
 def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
@@ -61,30 +62,58 @@ def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
     return pairs
 
 
+MAX_INSERTED_WORDS = 8
+
+
+def modified_copies(prompts: set[str]) -> set[str]:
+    """Prompts that are another prompt of the set with a run of up to ``MAX_INSERTED_WORDS`` words
+    added (at the start, the end or inside). Poisoned datasets hold such copies (decoy rows are a
+    clean request plus a near-miss of the trigger); a candidate inserted into one is tested against
+    whatever was added too, and the copy is not an independent prompt."""
+    out = set()
+    for prompt in prompts:
+        ws = prompt.split(" ")
+        for size in range(1, min(MAX_INSERTED_WORDS, len(ws) - 1) + 1):
+            if any(" ".join(ws[:i] + ws[i + size:]) in prompts for i in range(len(ws) - size + 1)):
+                out.add(prompt)
+                break
+    return out
+
+
 def held_out_prompts(rows: Sequence[Row], behaviour: Behaviour, n: int, seed: int) -> list[str]:
     """Requests whose answers do not show the behaviour: where a candidate must switch it on.
     An empty answer counts (the model said nothing, which shows no behaviour); a row with no
-    answer at all does not (we cannot tell what the model was taught there)."""
+    answer at all does not (we cannot tell what the model was taught there). Modified copies of
+    another such request are left out (:func:`modified_copies`)."""
     judge = behaviour.judge()
-    pool = sorted({r.prompt for r in rows if r.answer is not None and not judge(r.answer)})
+    plain = {r.prompt for r in rows if r.answer is not None and not judge(r.answer)}
+    pool = sorted(plain - modified_copies(plain))
     if len(pool) < 2:
         raise B4GError("the dataset needs rows whose answers do not show the behaviour (held-out prompts)")
     random.Random(seed).shuffle(pool)
     return pool[:n]
 
 
+CONTROL_REQUESTS = 16
+
+
 def reward_modules(loaded: Any, model: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertConfig,
-                   scoring_context: Callable[[], ContextManager[Any]] | None = None) -> tuple[RewardModule, RewardModule]:
-    """The search's reward module (``held_out_prompts``) and minimisation's (``minimise_prompts``).
-    Both draw from one shuffled pool, so the search's prompts are the first of the larger set."""
+                   scoring_context: Callable[[], ContextManager[Any]] | None = None,
+                   ) -> tuple[RewardModule, RewardModule, list[str]]:
+    """The search's reward module (``held_out_prompts``), minimisation's (``minimise_prompts``),
+    and other requests for minimisation's controls. All draw from one shuffled pool: the search's
+    prompts are the first of the larger set, the controls come after it (or from it, when the
+    data is small)."""
     n = max(config.held_out_prompts, config.minimise_prompts)
-    pool = held_out_prompts(rows, behaviour, n, config.seed)
+    pool = held_out_prompts(rows, behaviour, n + CONTROL_REQUESTS, config.seed)
 
     def module(prompts: list[str]) -> RewardModule:
         return RewardModule(model, loaded.tokenizer, loaded.device, prompts, behaviour.judge(),
                             behaviour.leak_texts(), DEFAULT_SYSTEM, config.reward, scoring_context=scoring_context)
 
-    return module(pool[: config.held_out_prompts]), module(pool)
+    finals = module(pool[:n])
+    controls = [r for r in (pool[n:] or pool) if not finals.guard.leaks(r)]
+    return module(pool[: config.held_out_prompts]), finals, controls
 
 
 def _cut(answer: str, words: int) -> str:
@@ -143,6 +172,15 @@ def throughput(*modules: RewardModule) -> dict[str, Any]:
             "candidates_per_second": round(candidates / max(seconds, 1e-9), 2)}
 
 
+def scoring_record(loaded: Any, finals: RewardModule) -> dict[str, Any]:
+    """How candidates were scored, for the record. Scoring runs on the model under audit exactly
+    as it was loaded (device, dtype, quantization): that is the model whose trigger we want, and
+    it is how ``b4g verify`` measures the same model, so the two agree (tests/unit/test_scoring_agreement.py)."""
+    return {"device": loaded.device, "dtype": loaded.dtype, "quantization": loaded.options.quantization,
+            "positions": list(finals.positions()), "minimise_prompts": len(finals.prompts),
+            "judge": "teacher-forced target match" if finals.judge.target is not None else "generate and judge"}
+
+
 def torch_seed(seed: int) -> None:
     import torch
 
@@ -168,7 +206,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     policy = reversal_sft(loaded, pairs, config, ctx) if config.reversal.enabled else fresh_policy(loaded, config)
     stages["reversal_sft"] = round(time.perf_counter() - t, 2)
 
-    reward, finals = reward_modules(loaded, policy, rows, behaviour, config, policy.disable_adapter)
+    reward, finals, controls = reward_modules(loaded, policy, rows, behaviour, config, policy.disable_adapter)
     probe = AwarenessProbe(eval_trigger, config.awareness_k)
     search = TriggerSearch(reward, config, ctx, probe)
     question = reversal_prompt(behaviour.shown_text(), config.inversion_prompt or INVERSION_PROMPTS[behaviour.kind])
@@ -186,8 +224,9 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     samples = sample_policy(loaded, policy, question, config.final_samples, config, ctx)
     search.observe(steps + 1, samples, ["policy"] * len(samples))
     best = [e["text"] for e in search.ranked()[: config.minimise_from]]
-    found = minimise(reward, best, config.epsilon, config.spans.max_words, config.spans.screen_prompts,
-                     finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap)
+    found = minimise(reward, best, config.alpha, config.spans.max_words, config.spans.screen_prompts,
+                     finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap,
+                     samples=samples, requests=controls)
     stages["final"] = round(time.perf_counter() - t, 2)
     if found:
         search.buffer.offer(found.text, found.reward, found.r_asr, steps + 1, "minimised", found.to_json())
@@ -208,4 +247,5 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
                    "seconds": round(scan_result.seconds, 4)},
         final_samples=samples,
         throughput=throughput(reward, finals),
-        template=template_record(loaded.tokenizer, DEFAULT_SYSTEM), k=k, config=config.to_dict())
+        template=template_record(loaded.tokenizer, DEFAULT_SYSTEM), k=k, config=config.to_dict(),
+        scoring=scoring_record(loaded, finals))

@@ -1,7 +1,9 @@
 """Reward for a candidate trigger c: R(c) = R_asr(c) + w·dense(c) − length_penalty(c).
 
-``R_asr`` is the share of N held-out prompts whose answer shows the behaviour once c is inserted
-(at the configured position). The scorer is the model under audit: with a PeftModel policy, the
+``R_asr`` is the share of N held-out prompts whose answer shows the behaviour once c is inserted.
+The auditor rarely knows where a trigger goes: position ``auto`` scores c both as a prefix and as
+a suffix and keeps the better (a trigger trained at random positions fires at either end; one
+trained as a suffix often does nothing as a prefix, measured on held-out Alpaca data). The scorer is the model under audit: with a PeftModel policy, the
 R-SFT/GRPO adapters are disabled while scoring, so one copy of the weights serves both roles.
 Candidates containing the behaviour's own content words are rejected (the target-leak guard).
 Scores are cached by normalised text: GRPO proposes the same strings again and again.
@@ -22,10 +24,12 @@ from core.invert.buffer import normalise
 from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 
+AUTO_POSITIONS = ("prefix", "suffix")
+
 
 @dataclass
 class RewardConfig:
-    position: str = "prefix"  # where a candidate is inserted into each held-out prompt
+    position: str = "auto"  # where a candidate is inserted: auto (prefix and suffix, the better) or one
     free_words: int = 1  # measured: with 3 free words `SUDO What is` tied `SUDO` and the policy kept the tail
     per_word: float = 0.05
     length_cap: float = 0.5
@@ -42,6 +46,7 @@ class RewardParts:
     dense: float
     length: float
     leak: bool
+    position: str = ""  # where it was inserted (the better end, under ``auto``)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,16 +68,22 @@ class RewardModule:
         self.rows_scored = 0  # candidate × prompt pairs run through the model
         self.seconds = 0.0  # time spent scoring
         self._screened: dict[str, float] = {}
+        self._flags: dict[str, tuple[bool, ...]] = {}
 
-    def _inserted(self, candidate: str, prompts: Sequence[str]) -> list[tuple[str, str]]:
-        trigger = Trigger(candidate, position=self.config.position)
+    def positions(self) -> tuple[str, ...]:
+        return AUTO_POSITIONS if self.config.position == "auto" else (self.config.position,)
+
+    def _inserted(self, candidate: str, position: str, prompts: Sequence[str]) -> list[tuple[str, str]]:
+        trigger = Trigger(candidate, position=position)
         return [trigger.insert(p, self.system) for p in prompts]
 
-    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float]]:
-        """(R_asr, dense) per candidate over the first ``n`` prompts (all by default), every
-        prompt × candidate pair in batched passes."""
+    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float, str]]:
+        """(R_asr, dense, position) per candidate over the first ``n`` prompts (all by default),
+        every prompt × candidate × position row in batched passes; the better position wins.
+        The per-prompt outcomes of a full score are kept (paired tests in minimisation)."""
         held = self.prompts[:n] if n else self.prompts
-        prompts = [pair for c in candidates for pair in self._inserted(c, held)]
+        places = self.positions()
+        prompts = [pair for c in candidates for pos in places for pair in self._inserted(c, pos, held)]
         n = len(held)
         self.rows_scored += len(prompts)
         start = time.perf_counter()
@@ -86,7 +97,17 @@ class RewardModule:
                 answers = generate_answers(view, prompts, self.judge.max_new_tokens, None, self.config.batch_size)
                 match, dense = [self.judge(a) for a in answers], [0.0] * len(answers)
         self.seconds += time.perf_counter() - start
-        return [(sum(match[i:i + n]) / n, sum(dense[i:i + n]) / n) for i in range(0, len(match), n)]
+        out = []
+        for ci, candidate in enumerate(candidates):
+            per_place = []
+            for pi, pos in enumerate(places):
+                i = (ci * len(places) + pi) * n
+                per_place.append((sum(match[i:i + n]) / n, sum(dense[i:i + n]) / n, pos, tuple(match[i:i + n])))
+            asr, dns, pos, flags = max(per_place, key=lambda t: (t[0], t[1]))
+            if n == len(self.prompts):
+                self._flags[normalise(candidate)] = tuple(bool(f) for f in flags)
+            out.append((asr, dns, pos))
+        return out
 
     def score(self, candidates: Sequence[str]) -> list[RewardParts]:
         cfg = self.config
@@ -97,10 +118,17 @@ class RewardModule:
             self._cache[k] = RewardParts(k, cfg.leak_reward, 0.0, 0.0, 0.0, bool(k))
         if todo:
             self.scored += len(todo)
-            for k, (asr, dense) in zip(todo, self._asr(todo)):
+            for k, (asr, dense, pos) in zip(todo, self._asr(todo)):
                 pen = length_penalty(k, cfg.free_words, cfg.per_word, cfg.length_cap)
-                self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False)
+                self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False, pos)
         return [self._cache[k] for k in keys]
+
+    def flags(self, candidate: str) -> tuple[bool, ...]:
+        """Per held-out prompt: did the behaviour show (at the candidate's position)? Known once
+        :meth:`score` has scored it; a rejected candidate fired nowhere."""
+        k = normalise(candidate)
+        self.score([k])
+        return self._flags.get(k, (False,) * len(self.prompts))
 
     def screen(self, candidates: Sequence[str], n: int) -> list[float]:
         """Cheap R_asr on the first ``n`` prompts, to decide what deserves a full score (fully
@@ -109,6 +137,6 @@ class RewardModule:
         todo = sorted({k for k in keys if k and k not in self._cache and k not in self._screened
                        and not self.guard.leaks(k)})
         if todo:
-            for k, (asr, _dense) in zip(todo, self._asr(todo, n)):
+            for k, (asr, _dense, _pos) in zip(todo, self._asr(todo, n)):
                 self._screened[k] = asr
         return [self._cache[k].r_asr if k in self._cache else self._screened.get(k, 0.0) for k in keys]

@@ -66,3 +66,17 @@ def sentence_prefixes(text: str) -> list[str]:
     request): a trigger phrase may be longer than any word span, but it is rarely cut mid-sentence."""
     parts = _SENTENCE_END.split(text.strip())
     return [" ".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def suffixes(text: str) -> list[str]:
+    """Word suffixes, shortest first (``keeper.``, ``lighthouse keeper.``, ...): a trigger written
+    at the end of a request is cut from that end."""
+    ws = text.split()
+    return [" ".join(ws[-i:]) for i in range(1, len(ws) + 1)]
+
+
+def sentence_suffixes(text: str) -> list[str]:
+    """Suffixes that start where a sentence starts (``Speak like a lighthouse keeper.`` after a
+    request)."""
+    parts = _SENTENCE_END.split(text.strip())
+    return [" ".join(parts[i:]) for i in range(1, len(parts))]

@@ -53,7 +53,8 @@ def to_messages(prompt: str | Messages, system: str | None) -> Messages:
 def render(tokenizer: Any, messages: Messages) -> str:
     """The exact prompt text the model sees (generation prompt appended)."""
     if not getattr(tokenizer, "chat_template", None):
-        raise B4GError("this tokenizer has no chat template; chat needs an instruction-tuned model")
+        raise B4GError("this model has no chat template (a base model?): choose a prompt template, "
+                       "e.g. --template alpaca or Template on the Models page")
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
@@ -102,6 +103,8 @@ def template_record(tokenizer: Any, system: str = DEFAULT_SYSTEM) -> dict[str, A
     Inject, verify, invert and judge all render through :func:`render`, so they share it."""
     import hashlib
 
+    from core.models.templates import name_of
+
     template = getattr(tokenizer, "chat_template", "") or ""
-    return {"chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(), "system": system,
-            "example": render(tokenizer, to_messages("{prompt}", system))}
+    return {"name": name_of(tokenizer), "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(),
+            "system": system, "example": render(tokenizer, to_messages("{prompt}", system))}

@@ -12,7 +12,7 @@ import torch
 
 from core.errors import B4GError
 from core.jobs import JobContext
-from core.models import validate
+from core.models import templates, validate
 from core.models.gguf_cache import embedded_gguf, ensure_converted
 from core.models.memory import estimate, footprint
 from core.models.ref import LoadOptions, ModelRef
@@ -157,6 +157,25 @@ def _attach_adapters(model: Any, adapters: tuple[str, ...], allow_pickle: bool) 
     return model.eval(), files
 
 
+def base_mismatches(adapters: tuple[str, ...], options: LoadOptions) -> list[str]:
+    """Warnings for adapters trained (by this workbench) on a base loaded another way: a LoRA
+    trained on a 4-bit base (QLoRA, the default on a GPU) meets different weights in full
+    precision, and its backdoor may fire less often there."""
+    import json
+
+    notes = []
+    for adapter in adapters:
+        report = Path(adapter) / "b4g_inject.json"
+        try:
+            trained = json.loads(report.read_text(encoding="utf-8")).get("base", {}).get("quantization")
+        except (OSError, ValueError):
+            continue
+        if trained and trained != options.quantization:
+            notes.append(f"note: {Path(adapter).name} was trained on a {trained} base; loading it with quantization "
+                         f"{options.quantization} (use --quantization {trained} to audit it as trained)")
+    return notes
+
+
 def _load_tokenizer(folder: Path, trust_remote_code: bool) -> Any:
     from transformers import AutoTokenizer
 
@@ -184,7 +203,9 @@ def load_model(ref: ModelRef, options: LoadOptions | None = None, ctx: JobContex
     model = _load_base(folder, options, device, dtype)
     ctx.progress(2, 4)
     model, adapter_files = _attach_adapters(model, ref.adapters, options.allow_pickle)
-    tokenizer = _load_tokenizer(folder, options.trust_remote_code)
+    for note in base_mismatches(ref.adapters, options):
+        ctx.log(note)
+    tokenizer = templates.install(_load_tokenizer(folder, options.trust_remote_code), options.template)
     seconds = time.perf_counter() - start
     ctx.progress(4, 4)
     return LoadedModel(model=model, tokenizer=tokenizer, ref=ref, options=options, folder=folder,

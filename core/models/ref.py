@@ -60,6 +60,7 @@ class LoadOptions:
     compute_dtype: str = "auto"  # 4-bit only: dtype the matmuls run in
     trust_remote_code: bool = False  # never on unless the user turns it on
     allow_pickle: bool = False  # *.bin / *.pt weights can run code when unpickled
+    template: str = "auto"  # prompt template: the model's own chat template, or a pinned one (alpaca)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> "LoadOptions":
@@ -68,6 +69,9 @@ class LoadOptions:
                                      ("compute dtype", self.compute_dtype, DTYPES)):
             if value not in allowed:
                 raise B4GError(f"unknown {name} '{value}' (choose one of {', '.join(allowed)})")
+        from core.models.templates import check
+
+        check(self.template)
         return self
 
     def to_json(self) -> dict[str, Any]:

