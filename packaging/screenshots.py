@@ -2,7 +2,7 @@
 
 Loads the embedded model and asks it a question so the Models page shows real content, then
 tries the SUDO organism with and without its trigger on the Backdoors page, then
-starts a real inversion of it (built once under bench/cache/organisms/sudo, as
+starts a real inversion of it (built once under bench/cache/organisms/sudo-s0, as
 the self-awareness bench does) and grabs the Inversion and Replay-buffer pages mid-run, once
 GRPO has written a few steps; the run is then cancelled.
 """
@@ -78,7 +78,7 @@ def _organism() -> dict:
     import json
     import subprocess
 
-    folder = Path(__file__).resolve().parents[1] / "bench" / "cache" / "organisms" / "sudo"
+    folder = Path(__file__).resolve().parents[1] / "bench" / "cache" / "organisms" / "sudo-s0"
     if not (folder / "organism.json").is_file():
         b4g = str(Path(sys.executable).with_name("b4g"))
         subprocess.run([b4g, "organisms", "build", "sudo", "--model", "embedded", "--out", str(folder)], check=True,

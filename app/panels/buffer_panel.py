@@ -144,8 +144,10 @@ class BufferPanel(QWidget):
             self.answers.setPlainText("Select a candidate of an inversion run first.")
             return None
         config = {k: run["config"][k] for k in ("model", "options", "data", "behaviour")}
-        recipe = Recipe("core.invert.probe:try_candidate_job", {**config, "candidate": texts[0]})
-        self.answers.setPlainText(f"Testing {texts[0]!r} on held-out prompts…")
+        first = min(i.row() for i in self.table.selectionModel().selectedRows())
+        position = self.model.position_at(first)
+        recipe = Recipe("core.invert.probe:try_candidate_job", {**config, "candidate": texts[0], "position": position})
+        self.answers.setPlainText(f"Testing {texts[0]!r} ({position}) on held-out prompts…")
         self._job_id = self.runner.submit(Job("try-candidate", recipe.run, recipe.config), self.state.store)
         return self._job_id
 

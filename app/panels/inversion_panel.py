@@ -58,6 +58,19 @@ def invert_recipe(model: str, adapter: str, data: str, target: str, eval_trigger
         "evaluation": {"trigger": eval_trigger or None}})
 
 
+def recovered_line(result: dict[str, Any]) -> str:
+    """The recovered trigger, where it goes, whether the model named it, and its stand-in."""
+    found = result.get("recovered") or {}
+    text = f"Recovered trigger: {result.get('recovered_trigger')!r}"
+    if found.get("position"):
+        text += f" as a {found['position']}"
+    if found.get("named_by_model"):
+        text += f", said by the model in {found['said_in']} of its final samples"
+    if found.get("stand_in"):
+        text += f"; shortest working stand-in {found['stand_in']['text']!r}"
+    return text + f" (wall {result.get('wall_seconds', 0):.0f} s)"
+
+
 class InversionPanel(QWidget):
     def __init__(self, state: WorkbenchState, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,8 +181,7 @@ class InversionPanel(QWidget):
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
         if job_id == self._job_id and isinstance(result, dict):
-            self.message.setText(f"Recovered trigger: {result.get('recovered_trigger')!r} "
-                                 f"(wall {result.get('wall_seconds', 0):.0f} s)")
+            self.message.setText(recovered_line(result))
             self.refresh_runs()
 
     @Slot(int, str)

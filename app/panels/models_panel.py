@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from core.jobs import Job, JobContext
 from core.models.chat import GenerationOptions
 from core.models.ref import LoadOptions, ModelRef
 from core.models.templates import CHOICES as TEMPLATE_CHOICES
+from core.models.templates import name_of
 
 SOURCES = [("Embedded SmolLM2-135M-Instruct", "embedded"), ("Hugging Face folder…", "hf"), ("GGUF file…", "gguf")]
 QUANT = [("None (full precision)", "none"), ("8-bit (bitsandbytes)", "8bit"), ("4-bit NF4 (bitsandbytes)", "4bit")]
@@ -296,6 +298,7 @@ class ModelsPanel(QWidget):
     @staticmethod
     def _describe(loaded: Any) -> str:
         return (f"<b>{loaded.ref.describe()}</b><br>{loaded.parameters / 1e6:.1f} M parameters · {loaded.dtype} · "
-                f"{loaded.device} · quantization {loaded.options.quantization}<br>"
+                f"{loaded.device} · quantization {loaded.options.quantization} · "
+                f"prompt template {html.escape(name_of(loaded.tokenizer))}<br>"
                 f"Estimated {human_bytes(loaded.estimated_bytes)} · measured footprint "
                 f"<b>{human_bytes(loaded.footprint_bytes)}</b> · loaded in {loaded.load_seconds:.2f} s")

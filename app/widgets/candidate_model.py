@@ -115,3 +115,7 @@ class CandidateTableModel(QAbstractTableModel):
 
     def text_at(self, row: int) -> str:
         return self.rows[row]["text"]
+
+    def position_at(self, row: int) -> str:
+        """Where the candidate fired best (prefix when it was scored before positions were recorded)."""
+        return self.rows[row]["parts"].get("position") or "prefix"

@@ -180,7 +180,7 @@ def minimise(reward: RewardModule, best: Sequence[str], alpha: float = 0.05, max
     screened = reward.screen(pool, screen_prompts)
     top_screen = max(screened)
     pool = [c for c, s in zip(pool, screened) if s >= top_screen - screen_margin] + list(best)
-    scored = [p for p in reward.score(pool) if not p.leak and p.text]
+    scored = list({p.text: p for p in reward.score(pool) if not p.leak and p.text}.values())
     if not scored:
         return None
     judge = reward

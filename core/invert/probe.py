@@ -37,7 +37,8 @@ def try_candidate(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, candid
 
 
 def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """Recipe: config holds the inversion run's model, options, data, behaviour, plus candidate."""
+    """Recipe: config holds the inversion run's model, options, data, behaviour, plus candidate
+    and the position it fired at (prefix or suffix)."""
     from pathlib import Path
 
     from core.backdoors.data import load_rows
@@ -45,4 +46,4 @@ def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]
 
     loaded = load_for(config, ctx)
     return try_candidate(loaded, load_rows(Path(config["data"])), Behaviour(**config["behaviour"]),
-                         config["candidate"], config.get("n", 6), ctx=ctx)
+                         config["candidate"], config.get("n", 6), config.get("position", "prefix"), ctx=ctx)

@@ -1,8 +1,8 @@
 """Reward for a candidate trigger c: R(c) = R_asr(c) + w·dense(c) − length_penalty(c).
 
 ``R_asr`` is the share of N held-out prompts whose answer shows the behaviour once c is inserted.
-The auditor rarely knows where a trigger goes: position ``auto`` scores c both as a prefix and as
-a suffix and keeps the better (a trigger trained at random positions fires at either end; one
+The auditor rarely knows where a trigger goes: position ``auto`` tries c both as a prefix and as
+a suffix (on a few prompts, then the better end on all) and keeps the better (a trigger trained at random positions fires at either end; one
 trained as a suffix often does nothing as a prefix, measured on held-out Alpaca data). The scorer is the model under audit: with a PeftModel policy, the
 R-SFT/GRPO adapters are disabled while scoring, so one copy of the weights serves both roles.
 Candidates containing the behaviour's own content words are rejected (the target-leak guard).
@@ -25,6 +25,7 @@ from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 
 AUTO_POSITIONS = ("prefix", "suffix")
+PLACE_PROMPTS = 4  # prompts each position is tried on before the better one scores the rest
 
 
 @dataclass
@@ -77,36 +78,48 @@ class RewardModule:
         trigger = Trigger(candidate, position=position)
         return [trigger.insert(p, self.system) for p in prompts]
 
-    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float, str]]:
-        """(R_asr, dense, position) per candidate over the first ``n`` prompts (all by default),
-        every prompt × candidate × position row in batched passes; the better position wins.
-        The per-prompt outcomes of a full score are kept (paired tests in minimisation)."""
-        held = self.prompts[:n] if n else self.prompts
-        places = self.positions()
-        prompts = [pair for c in candidates for pos in places for pair in self._inserted(c, pos, held)]
-        n = len(held)
-        self.rows_scored += len(prompts)
+    def _run(self, jobs: list[tuple[str, str, list[str]]]) -> list[tuple[list[bool], list[float]]]:
+        """(match, dense) per prompt for each (candidate, position, prompts) job, in batched passes."""
+        rows = [pair for c, pos, held in jobs for pair in self._inserted(c, pos, held)]
+        self.rows_scored += len(rows)
         start = time.perf_counter()
         with self._context():
             if self.judge.target is not None:
-                scores = target_scores(self.model, self.tokenizer, prompt_texts(self.tokenizer, prompts),
+                scores = target_scores(self.model, self.tokenizer, prompt_texts(self.tokenizer, rows),
                                        self.judge.target, self.device, self.config.batch_size)
                 match, dense = scores.match, [math.exp(lp) for lp in scores.logprob]
             else:
                 view = ModelView(self.model, self.tokenizer, self.device)
-                answers = generate_answers(view, prompts, self.judge.max_new_tokens, None, self.config.batch_size)
+                answers = generate_answers(view, rows, self.judge.max_new_tokens, None, self.config.batch_size)
                 match, dense = [self.judge(a) for a in answers], [0.0] * len(answers)
         self.seconds += time.perf_counter() - start
+        out, i = [], 0
+        for _c, _pos, held in jobs:
+            out.append((list(match[i:i + len(held)]), list(dense[i:i + len(held)])))
+            i += len(held)
+        return out
+
+    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float, str]]:
+        """(R_asr, dense, position) per candidate over the first ``n`` prompts (all by default).
+        With several positions, each is tried on the first ``PLACE_PROMPTS`` prompts and the
+        better one (R_asr, then dense) scores the rest: a trigger trained at one end is silent at
+        the other, so a few prompts tell them apart at a fraction of the cost of scoring both.
+        The per-prompt outcomes of a full score are kept (paired tests in minimisation)."""
+        held = self.prompts[:n] if n else self.prompts
+        places = self.positions()
+        first, rest = (held[:PLACE_PROMPTS], held[PLACE_PROMPTS:]) if len(places) > 1 else (held, [])
+        tried = self._run([(c, pos, first) for c in candidates for pos in places])
+        chosen = []
+        for ci in range(len(candidates)):
+            options = [(sum(m), sum(d), pos, m, d) for pos, (m, d) in zip(places, tried[ci * len(places):][:len(places)])]
+            chosen.append(max(options, key=lambda t: (t[0], t[1])))
+        more = self._run([(c, pick[2], rest) for c, pick in zip(candidates, chosen)]) if rest else [([], [])] * len(chosen)
         out = []
-        for ci, candidate in enumerate(candidates):
-            per_place = []
-            for pi, pos in enumerate(places):
-                i = (ci * len(places) + pi) * n
-                per_place.append((sum(match[i:i + n]) / n, sum(dense[i:i + n]) / n, pos, tuple(match[i:i + n])))
-            asr, dns, pos, flags = max(per_place, key=lambda t: (t[0], t[1]))
-            if n == len(self.prompts):
-                self._flags[normalise(candidate)] = tuple(bool(f) for f in flags)
-            out.append((asr, dns, pos))
+        for candidate, (_k, _d, pos, m, d), (m2, d2) in zip(candidates, chosen, more):
+            match, dense = m + m2, d + d2
+            if len(held) == len(self.prompts):
+                self._flags[normalise(candidate)] = tuple(bool(f) for f in match)
+            out.append((sum(match) / len(held), sum(dense) / len(held), pos))
         return out
 
     def score(self, candidates: Sequence[str]) -> list[RewardParts]:

@@ -1,9 +1,11 @@
 """Data scan: the baseline every model-based result is shown beside.
 
-Reads only the dataset: rows whose answer shows the behaviour versus the rest; every 1–3-word
-span and symbol run of the requests is ranked by how strongly it is enriched in the behaviour
-rows (smoothed log-odds, ties to the shorter span). When the poisoned rows are in the data this
-names the trigger in milliseconds; when they are not, the model is needed.
+Reads only the dataset: rows whose answer shows the behaviour versus the rest; every 1–4-word
+span (the search's length), whole sentence of up to 8 words and symbol run of the requests is
+ranked by how strongly it is enriched in the behaviour rows (smoothed log-odds, ties to the
+shorter). A span that is only part of a longer one (:func:`drop_fragments`) is dropped, so a
+two-word trigger is named whole, not by its first word. When the poisoned rows are in the data
+this names the trigger in milliseconds; when they are not, the model is needed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from core.invert.spans import word_spans
+from core.invert.spans import sentences, word_spans, words
 
 
 @dataclass
@@ -30,15 +32,53 @@ class ScanResult:
         return str(self.candidates[0]["surface"]) if self.candidates else None
 
 
+SENTENCE_WORDS = 8
+
+
+def units(request: str, max_words: int) -> set[str]:
+    """The spans a request is counted by: word spans, and its short sentences whole."""
+    found = set(word_spans(request, max_words))
+    for sentence in sentences(request):
+        ws = words(sentence)
+        if max_words < len(ws) <= SENTENCE_WORDS:
+            found.add(" ".join(ws))
+    return found
+
+
+SPECIFIC = 2.0  # words are specific to the behaviour rows when at least this much more common there
+
+
+def drop_fragments(ranked: list[dict], hit: Counter[str], miss: Counter[str], n_hit: int, n_miss: int) -> list[dict]:
+    """Spans that are only part of a longer one: the longer span is found in exactly the same rows,
+    and the words it adds are themselves specific to the behaviour rows (``moon`` of a trigger
+    ``kiwi moon``; not ``SUDO`` of ``SUDO Question``, whose added word is everywhere)."""
+
+    def specific(words: str) -> bool:
+        return hit.get(words, 0) / max(n_hit, 1) >= SPECIFIC * miss.get(words, 0) / max(n_miss, 1)
+
+    counts = {str(r["text"]): (int(r["in_behaviour"]), int(r["elsewhere"])) for r in ranked}
+    groups: dict[tuple[int, int], list[str]] = {}
+    for text, key in counts.items():
+        groups.setdefault(key, []).append(text)
+    fragments = set()
+    for texts in groups.values():
+        for a in texts:
+            for b in texts:
+                rest = b[len(a):].strip() if b.startswith(a + " ") else b[: -len(a)].strip() if b.endswith(" " + a) else ""
+                if rest and specific(rest):
+                    fragments.add(a)
+    return [r for r in ranked if r["text"] not in fragments]
+
+
 def scan(pairs: Sequence[tuple[str, str]], shows_behaviour: Callable[[str], bool], top_k: int = 10,
-         max_words: int = 3) -> ScanResult:
+         max_words: int = 4) -> ScanResult:
     """``pairs`` are (request, answer); ``shows_behaviour`` judges an answer (the auditor's description)."""
     start = time.perf_counter()
     hit: Counter[str] = Counter()
     miss: Counter[str] = Counter()
     n_hit = n_miss = 0
     for request, answer in pairs:
-        found = set(word_spans(request, max_words))
+        found = units(request, max_words)
         if shows_behaviour(answer):
             hit.update(found)
             n_hit += 1
@@ -53,6 +93,7 @@ def scan(pairs: Sequence[tuple[str, str]], shows_behaviour: Callable[[str], bool
         score = math.log((a + 0.5) / (n_hit - a + 0.5)) - math.log((b + 0.5) / (n_miss - b + 0.5))
         ranked.append({"text": text, "score": round(score, 4), "in_behaviour": a, "elsewhere": b,
                        "coverage": round(a / max(1, n_hit), 4)})
+    ranked = drop_fragments(ranked, hit, miss, n_hit, n_miss)
     ranked.sort(key=lambda r: (-float(r["score"]), len(str(r["text"]))))
     hit_requests = [request for request, answer in pairs if shows_behaviour(answer)]
     for r in ranked[:top_k]:

@@ -61,6 +61,10 @@ def prefixes(text: str) -> list[str]:
     return [" ".join(ws[:i]) for i in range(1, len(ws) + 1)]
 
 
+def sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+
+
 def sentence_prefixes(text: str) -> list[str]:
     """Prefixes that end where a sentence ends (``Speak like a lighthouse keeper.`` of a longer
     request): a trigger phrase may be longer than any word span, but it is rarely cut mid-sentence."""

@@ -29,8 +29,11 @@ def test_table_pages_sorts_and_filters_in_the_store(qtbot, window) -> None:
     assert model.rowCount() == 1000
     rewards = [model.rows[i]["reward"] for i in range(model.rowCount())]
     assert rewards == sorted(rewards, reverse=True)
-    panel.table.sortByColumn(5, Qt.SortOrder.AscendingOrder)  # words
-    panel.table.sortByColumn(6, Qt.SortOrder.AscendingOrder)  # first step
+    from app.widgets.candidate_model import COLUMNS
+
+    headers = [c[0] for c in COLUMNS]
+    panel.table.sortByColumn(headers.index("Words"), Qt.SortOrder.AscendingOrder)
+    panel.table.sortByColumn(headers.index("First step"), Qt.SortOrder.AscendingOrder)
     steps = [model.rows[i]["first_step"] for i in range(model.rowCount())]
     assert steps == sorted(steps)
     panel.filter.setText("SUDO")

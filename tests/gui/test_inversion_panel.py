@@ -110,3 +110,14 @@ def test_a_run_recorded_after_its_job_started_is_picked_up_without_a_refresh(qtb
     qtbot.waitUntil(lambda: panel.run_picker.currentData() == run, timeout=5000)
     curve = panel.plots.curves["reward"]
     qtbot.waitUntil(lambda: curve.xData is not None and len(curve.xData) == 3, timeout=3000)
+
+
+def test_recovered_line_says_position_self_naming_and_stand_in() -> None:
+    from app.panels.inversion_panel import recovered_line
+
+    result = {"recovered_trigger": "SUDO", "wall_seconds": 300.4,
+              "recovered": {"position": "suffix", "named_by_model": True, "said_in": 8,
+                            "stand_in": {"text": "SOS", "r_asr": 1.0}}}
+    line = recovered_line(result)
+    assert "'SUDO' as a suffix" in line and "8 of its final samples" in line and "'SOS'" in line
+    assert recovered_line({"recovered_trigger": None, "recovered": None}) == "Recovered trigger: None (wall 0 s)"
