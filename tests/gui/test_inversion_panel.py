@@ -87,6 +87,7 @@ def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, 
     panel.grpo_steps.setValue(0)  # reversal SFT (capped by the preset), final samples, minimisation
     small = InvertConfig()  # seconds on the tiny model: 2 reversal steps, 4 samples, 4 held-out prompts
     small.reversal.max_steps, small.final_samples, small.held_out_prompts, small.grpo.steps = 2, 4, 4, 0
+    small.minimise_prompts = 8
     real = page.invert_recipe
 
     def tiny_recipe(*args):
