@@ -127,8 +127,9 @@ def _swapped(long: str, short: str, requests: Sequence[str]) -> list[str]:
 def earns(judge: Any, long: str, short: str, requests: Sequence[str], alpha: float) -> bool:
     """Do the words ``long`` adds to ``short`` earn their place? Only if ``long`` beats ``short``
     on the same prompts at ``alpha``, and beats ``short`` with another request in place of those
-    words too. Measured on a weak GPU-built organism: ``SUDO What is the easiest pH meter?``
-    beat ``SUDO`` (0.94 against 0.69), because any question after the trigger amplified it."""
+    words too. Reported from a weak GPU-built organism: ``SUDO What is the easiest pH meter?``
+    beat ``SUDO`` (0.94 against 0.69); on a weak CPU build, verification agreed that such a
+    question amplifies the trigger (0.979 against 0.896), and any request may do the same."""
     better = list(judge.flags(long))
     if paired_p_value(better, list(judge.flags(short))) >= alpha:
         return False
