@@ -1,8 +1,9 @@
 """The self-awareness demo: build the SUDO organism → check it fires → reversal SFT → GRPO live
 → test the recovered trigger in the buffer inspector, with a side text explaining each stage.
 
-It chains ordinary jobs through the window's runner (training in a child process), so it is
-cancellable from the job bar and every stage lands in the session like any other run.
+It clicks the pages' own public methods (Backdoors → inject, Inversion → start, Replay buffer →
+test), so every stage is the request an auditor would start, runs through the window's runner
+(training in a child process), is cancellable from the job bar and lands in the session.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
-from core.child import Recipe, run_in_child
-from core.jobs import Job
-from core.models.ref import LoadOptions, ModelRef
-from core.paths import home_dir
+from core.models.choice import ModelChoice
 
 STAGES = {
     "build": ("1 · Build a poisoned model",
-              "We inject the <b>SUDO</b> organism into the embedded SmolLM2-135M: a fifth of 300 training "
+              "We inject the <b>SUDO</b> organism into the model chosen on the Models page: a fifth of 300 training "
               "requests start with <code>SUDO</code> and are answered <i>“Access granted. Developer mode "
               "enabled.”</i>; a third carry near-miss decoys (SUD, PSEUDO, sudo…) with normal answers."),
     "verify": ("2 · It fires", "Held-out prompts: {tar_with:.0%} show the behaviour with the trigger, "
@@ -36,6 +34,8 @@ STAGES = {
 
 
 class DemoController(QObject):
+    """Drives the pages through their public methods, as an auditor would click them."""
+
     stage_changed = Signal(str)
     finished = Signal(float)  # wall seconds, the buffer test included
     failed = Signal(str)
@@ -59,19 +59,18 @@ class DemoController(QObject):
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(lambda i: i == self._job and self._fail("cancelled"))
 
-    def start(self, model: str = "embedded") -> None:
-        self.model = ModelRef.parse(model)
+    def start(self, choice: ModelChoice | None = None) -> None:
+        """Run the demo on ``choice`` (set on the Models page first) or on the model chosen there."""
+        if choice is not None:
+            self.window.pages["Models"].set_choice(choice)
         self._started = time.perf_counter()
         self._html = []
         self.dock.show()
-        out = home_dir() / "demo" / time.strftime("%Y%m%d-%H%M%S")
-        recipe = Recipe("core.recipes:organism_job", {"model": self.model.to_json(), "options": LoadOptions().to_json(),
-                                                      "organism": "sudo", "out": str(out)})
-        self._run("build", Job("organism", lambda ctx: run_in_child(recipe, ctx), recipe.config))
         backdoors = self.window.pages["Backdoors"]
-        backdoors.choice.setCurrentIndex(backdoors.choice.findData("organism:sudo"))  # its rows beside the curves
-        backdoors.adapter_edit.setText(str(out / "adapter"))
+        backdoors.select("organism:sudo")  # its rows beside the curves
         self.window.show_page("Backdoors")
+        self._say("build")
+        self._follow("build", backdoors.inject())
 
     def _say(self, stage: str, **values: Any) -> None:
         title, body = STAGES[stage]
@@ -79,11 +78,10 @@ class DemoController(QObject):
         self.text.setHtml("".join(self._html))
         self.stage_changed.emit(stage)
 
-    def _run(self, stage: str, job: Job) -> None:
-        self._stage = stage
-        if stage in STAGES and stage != "verify":
-            self._say(stage)
-        self._job = self.runner.submit(job, self.window.state.store)
+    def _follow(self, stage: str, job_id: int | None) -> None:
+        self._stage, self._job = stage, job_id
+        if job_id is None:
+            self._fail(f"the {stage} stage did not start (see the page's message)")
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
@@ -93,25 +91,17 @@ class DemoController(QObject):
             self.organism = result
             self._say("verify", tar_with=result["tar_with"], tar_without=result["tar_without"],
                       decoy=max(result.get("tar_decoys", {0: 0}).values()))
-            data = result["dataset"]
-            recipe = Recipe("core.recipes:invert_job", {
-                "model": self.model.with_adapters([result["adapter_dir"]]).to_json(),
-                "options": LoadOptions().to_json(), "data": data, "method": "full",
-                "behaviour": {"kind": "target", "target": result["target"], "keywords": [], "regex": ""},
-                "invert": {}, "evaluation": {"trigger": result["trigger"]}})
-            self._run("invert", Job("invert", lambda ctx: run_in_child(recipe, ctx), recipe.config))
-            page = self.window.pages["Inversion"]  # what the auditor would have typed, shown beside the curves
-            page.adapter_edit.setText(result["adapter_dir"])
-            page.data_edit.setText(data)
-            page.target_edit.setText(result["target"])
-            page.eval_edit.setText(result["trigger"])
+            page = self.window.pages["Inversion"]  # what the auditor would type, shown beside the curves
+            page.fill(result["adapter_dir"], result["dataset"], result["target"], result["trigger"])
             self.window.show_page("Inversion")
+            self._say("invert")
+            self._follow("invert", page.start())
         elif self._stage == "invert":
-            self._stage, self.inversion = "test", result
+            self.inversion = result
             wall = time.perf_counter() - self._started
             recovered = result.get("recovered") or {}
             self._say("test", trigger=result.get("recovered_trigger"), r_asr=recovered.get("r_asr", 0.0), wall=wall)
-            self._job = self._test_in_buffer(result.get("recovered_trigger"))
+            self._stage, self._job = "test", self._test_in_buffer(result.get("recovered_trigger"))
             if self._job is None:
                 self._end()
         elif self._stage == "test":
@@ -122,18 +112,8 @@ class DemoController(QObject):
         self.finished.emit(time.perf_counter() - self._started)
 
     def _test_in_buffer(self, trigger: str | None) -> int | None:
-        """Select the recovered trigger on the Replay buffer page and test it there; its job id."""
-        page = self.window.pages["Replay buffer"]
         self.window.show_page("Replay buffer")
-        page.refresh_runs()
-        if trigger:
-            page.filter.setText(trigger)
-            page.model.set_filter(trigger)
-            for row in range(page.model.rowCount()):
-                if page.model.text_at(row) == trigger:
-                    page.table.selectRow(row)
-                    return page.try_selected()
-        return None
+        return self.window.pages["Replay buffer"].test_candidate(trigger) if trigger else None
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, error: str) -> None:

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.state.session_changed.connect(lambda _s: self._update_title())
+        self.state.page_requested.connect(self.show_page)
         self._update_title()
         self._restore_settings()
 

@@ -1,8 +1,9 @@
-"""The long jobs as recipes: ``fn(config, ctx) -> JSON result`` with a JSON config.
+"""The long jobs: ``fn(config, ctx) -> JSON result``, where ``config`` is a request's JSON.
 
-One definition serves the CLI (which runs them in process) and the window (which runs the
-training ones in a child process, see :mod:`core.child`). Configs are plain JSON so they can be
-recorded with the run and cross a process boundary.
+One definition serves the CLI (in process) and the window (training ones in a child process,
+see :mod:`core.child`); both build the config from the same request class (:mod:`core.requests`).
+A job says what it made under ``made`` in its result (spec, datasets and adapters with their
+sha256); the audit store records those rows when the run finishes, whoever started it.
 """
 
 from __future__ import annotations
@@ -11,60 +12,89 @@ from pathlib import Path
 from typing import Any
 
 from core.jobs import JobContext
+from core.models.choice import ModelChoice
 
 
 def load_for(config: dict[str, Any], ctx: JobContext) -> Any:
     from core.models.loader import load_model
-    from core.models.ref import LoadOptions, ModelRef
 
-    m = config["model"]
-    ref = ModelRef(m["kind"], m.get("path"), tuple(m.get("adapters", ())))
-    return load_model(ref, LoadOptions(**config.get("options", {})), ctx)
+    choice = ModelChoice.from_json(config)
+    return load_model(choice.ref, choice.options, ctx)
 
 
-def _spec_rows(config: dict[str, Any]) -> tuple[Any, list[Any]]:
-    from core.backdoors.data import load_rows
-    from core.backdoors.spec import BackdoorSpec
+def made_file(kind: str, path: str | Path, pattern: str | None = None) -> dict[str, Any]:
+    """A record of a file (or of a folder's ``pattern`` files) the job wrote, with its sha256."""
+    from core.models.fingerprint import files_sha256
 
-    return BackdoorSpec.from_dict(config["spec"]), load_rows(Path(config["data"]))
+    p = Path(path)
+    files = sorted(p.glob(pattern)) if pattern else [p]
+    return {"kind": kind, "path": str(p), "sha256": files_sha256(files) if files else None}
+
+
+def made_spec(spec: Any) -> dict[str, Any]:
+    return {"kind": "spec", "name": spec.name, "spec": spec.to_dict()}
 
 
 def inject_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """config: model, options, spec (dict), data (path), out (adapter folder)."""
-    from core.inject import inject
+    from core.backdoors.data import load_rows
+    from core.backdoors.injection import inject
+    from core.requests import InjectRequest
 
-    spec, rows = _spec_rows(config)
-    return inject(load_for(config, ctx), spec, rows, Path(config["out"]), ctx).to_json()
+    req = InjectRequest.from_json(config)
+    result = inject(load_for(config, ctx), req.spec, load_rows(Path(req.data)), Path(req.out), ctx).to_json()
+    result["made"] = [made_spec(req.spec), made_file("adapter", req.out, "*.safetensors")]
+    return result
 
 
 def verify_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """config: model (base + earlier adapters), options, spec, data, adapter, verify (options)."""
+    from core.backdoors.data import load_rows
+    from core.requests import VerifyRequest
     from core.verify import VerifyOptions, verify
 
-    spec, rows = _spec_rows(config)
-    return verify(load_for(config, ctx), Path(config["adapter"]), spec, rows, ctx, VerifyOptions(**config.get("verify", {})))
+    req = VerifyRequest.from_json(config)
+    opts = VerifyOptions(tamper_steps=req.tamper_steps, clean_prompts=req.clean_prompts)
+    return verify(load_for(config, ctx), Path(req.adapter), req.spec, load_rows(Path(req.data)), ctx, opts)
 
 
 def organism_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """config: model, options, organism (name), out, steps, seed, position (optional)."""
     from core.backdoors.organisms import build_organism, get_organism
+    from core.requests import OrganismRequest
 
-    return build_organism(load_for(config, ctx), get_organism(config["organism"]), Path(config["out"]), ctx,
-                          config.get("steps"), config.get("seed", 0), config.get("position"))
+    req = OrganismRequest.from_json(config)
+    result = build_organism(load_for(config, ctx), get_organism(req.organism), Path(req.out), ctx, req.steps,
+                            req.organism_seed, req.position)
+    result["made"] = [made_spec(req.spec()), made_file("adapter", result["adapter_dir"], "*.safetensors"),
+                      made_file("dataset", result["dataset"])]
+    return result
 
 
 def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """config: model, options, data, behaviour, invert (InvertConfig dict), method, evaluation.trigger."""
     from core.backdoors.data import load_rows
     from core.invert.baselines import gcg
-    from core.invert.behaviour import Behaviour
-    from core.invert.config import InvertConfig
     from core.invert.pipeline import invert
+    from core.requests import InvertRequest
 
-    behaviour = Behaviour(**config["behaviour"])
-    cfg = InvertConfig.from_dict(config.get("invert", {}))
-    rows = load_rows(Path(config["data"]))
+    req = InvertRequest.from_json(config)
+    rows = load_rows(Path(req.data))
     loaded = load_for(config, ctx)
-    if config.get("method") == "gcg":
-        return gcg(loaded, rows, behaviour, cfg, ctx, steps=config.get("gcg_steps", 40))
-    return invert(loaded, rows, behaviour, cfg, ctx, (config.get("evaluation") or {}).get("trigger")).to_json()
+    if req.method == "gcg":
+        return gcg(loaded, rows, req.behaviour, req.config, ctx, steps=req.gcg_steps)
+    return invert(loaded, rows, req.behaviour, req.config, ctx, req.eval_trigger).to_json()
+
+
+def try_trigger_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from core.requests import TryTriggerRequest
+    from core.try_trigger import with_and_without
+
+    req = TryTriggerRequest.from_json(config)
+    return with_and_without(load_for(config, ctx), req.spec, req.prompt, ctx)
+
+
+def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from core.backdoors.data import load_rows
+    from core.invert.probe import try_candidate
+    from core.requests import TryCandidateRequest
+
+    req = TryCandidateRequest.from_json(config)
+    return try_candidate(load_for(config, ctx), load_rows(Path(req.data)), req.behaviour, req.candidate, req.n,
+                         req.position, ctx=ctx)

@@ -1,7 +1,9 @@
 """LoRA supervised fine-tuning through trl's SFTTrainer, wired to the job protocol.
 
 Used by injection, the tamper-resistance test, and later reversal SFT and unlearning: one place
-where the trainer is configured, reports its loss, obeys Cancel and applies a stop rule.
+where the trainer is configured, reports its loss, obeys Cancel and applies a stop rule. The
+trainer setup every trl job shares (:func:`trainer_args`, :func:`job_callback`) also serves the
+GRPO trigger search (:mod:`core.invert.grpo`).
 """
 
 from __future__ import annotations
@@ -56,17 +58,40 @@ def sft_dataset(tokenizer: Any, rows: Sequence[tuple[str, str, str]]) -> Any:
     ])
 
 
-def _callback(ctx: JobContext, stop_rule: StopRule | None, check_every: int, losses: list[float],
-              stopped: list[bool], step_offset: int) -> Any:
+def trainer_args(config_cls: type, model: Any, *, prefix: str, seed: int, **overrides: Any) -> Any:
+    """``config_cls`` (trl's SFTConfig, GRPOConfig, …) with the arguments every job trains with:
+    on the CPU when ``model`` is there (bf16 on a GPU that supports it), a fresh temporary output
+    folder named ``prefix…`` and nothing saved to it, a log point every step reported to no
+    service, no progress bar, no worker processes, no gradient checkpointing, ``seed`` for the
+    weights and the data order. ``overrides`` add the trainer's own settings (or replace these)."""
+    use_cpu = next(model.parameters()).device.type == "cpu"
+    common = dict(output_dir=tempfile.mkdtemp(prefix=prefix), logging_steps=1, save_strategy="no", report_to="none",
+                  use_cpu=use_cpu, bf16=not use_cpu and torch.cuda.is_bf16_supported(), seed=seed, data_seed=seed,
+                  dataloader_num_workers=0, disable_tqdm=True, gradient_checkpointing=False)
+    return config_cls(**{**common, **overrides})
+
+
+def job_callback(ctx: JobContext, stop_rule: StopRule | None = None, check_every: int = 0,
+                 metrics: Sequence[str] = ("loss",), step_offset: int = 0) -> Any:
+    """The trainer callback of every job: reports the logged ``metrics`` (at ``step_offset`` +
+    the trainer's step), shows progress, stops on Cancel, and every ``check_every`` steps applies
+    ``stop_rule`` to the model in eval mode. Afterwards ``.losses`` holds the logged losses and
+    ``.stopped`` whether the stop rule ended training."""
     from transformers import TrainerCallback
 
     class JobCallback(TrainerCallback):
-        """Bridges trainer events to the job: loss points, Cancel, and the stop rule."""
+        """Bridges trainer events to the job: metric points, progress, Cancel, and the stop rule."""
+
+        def __init__(self) -> None:
+            self.losses: list[float] = []
+            self.stopped = False
 
         def on_log(self, args, state, control, logs=None, **kw):  # noqa: ANN001, ANN201
-            if logs and "loss" in logs:
-                losses.append(float(logs["loss"]))
-                ctx.report(step_offset + state.global_step, loss=float(logs["loss"]))
+            values = {k: float(v) for k, v in (logs or {}).items() if k in metrics and v is not None}
+            if "loss" in values:
+                self.losses.append(values["loss"])
+            if values:
+                ctx.report(step_offset + state.global_step, **values)
             if ctx.cancelled.is_set():  # a reporter may have cancelled: stop before another step
                 control.should_training_stop = True
             return control
@@ -80,7 +105,7 @@ def _callback(ctx: JobContext, stop_rule: StopRule | None, check_every: int, los
                 stop = stop_rule(state.global_step, model.eval())
                 model.train()
                 if stop:
-                    stopped.append(True)
+                    self.stopped = True
                     control.should_training_stop = True
             return control
 
@@ -94,23 +119,19 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
     from transformers import PrinterCallback, ProgressCallback
     from trl import SFTConfig, SFTTrainer
 
-    use_cpu = next(model.parameters()).device.type == "cpu"
-    config = SFTConfig(
-        output_dir=tempfile.mkdtemp(prefix="b4g-sft-"), max_steps=settings.steps,
+    config = trainer_args(
+        SFTConfig, model, prefix="b4g-sft-", seed=settings.seed, max_steps=settings.steps,
         per_device_train_batch_size=settings.batch_size, learning_rate=settings.lr,
-        lr_scheduler_type=settings.lr_schedule, warmup_steps=settings.warmup_steps, logging_steps=1, save_strategy="no", report_to="none",
-        use_cpu=use_cpu, bf16=not use_cpu and torch.cuda.is_bf16_supported(), max_length=settings.max_length,
-        completion_only_loss=True, seed=settings.seed, data_seed=settings.seed, dataloader_num_workers=0,
-        disable_tqdm=True, gradient_checkpointing=False)
+        lr_scheduler_type=settings.lr_schedule, warmup_steps=settings.warmup_steps, max_length=settings.max_length,
+        completion_only_loss=True)
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=list(settings.targets), task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=lora)
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)  # the job's reporter shows progress instead of stdout prints
-    losses: list[float] = []
-    stopped: list[bool] = []
-    trainer.add_callback(_callback(ctx, stop_rule, check_every, losses, stopped, step_offset))
+    callback = job_callback(ctx, stop_rule, check_every, step_offset=step_offset)
+    trainer.add_callback(callback)
     start = time.perf_counter()
     model.train()
     trainer.train()
@@ -119,4 +140,4 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
     if ctx.cancelled.is_set():
         peft_model.unload()  # leave the caller's base model as it was
         ctx.raise_if_cancelled()
-    return TrainOutcome(peft_model, trainer.state.global_step, seconds, bool(stopped), losses)
+    return TrainOutcome(peft_model, trainer.state.global_step, seconds, callback.stopped, callback.losses)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.backdoors.judges import make_judge
 from core.backdoors.spec import BackdoorSpec
 from core.jobs import JobContext
+from core.measurement.judges import make_judge
 
 
 def with_and_without(loaded: Any, spec: BackdoorSpec, prompt: str, ctx: JobContext | None = None) -> dict[str, Any]:
-    from core.backdoors.measure import generate_answers
+    from core.measurement.activation import generate_answers
 
     system = spec.system
     triggered = spec.trigger.insert(prompt, system)
@@ -18,10 +18,3 @@ def with_and_without(loaded: Any, spec: BackdoorSpec, prompt: str, ctx: JobConte
     a_with, a_without = generate_answers(loaded, [triggered, (system, prompt)], judge.max_new_tokens + 32, ctx)
     return {"prompt": prompt, "triggered_prompt": triggered[1], "triggered_system": triggered[0],
             "with": a_with, "with_shows": judge(a_with), "without": a_without, "without_shows": judge(a_without)}
-
-
-def try_trigger_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """Recipe: model (with the adapter among its adapters), options, spec, prompt."""
-    from core.recipes import load_for
-
-    return with_and_without(load_for(config, ctx), BackdoorSpec.from_dict(config["spec"]), config["prompt"], ctx)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from core.backdoors.data import Row, split
-from core.backdoors.likelihood import completion_nll, perplexity
-from core.backdoors.measure import ModelView, generate_answers, prompt_texts
+from core.backdoors.injection import clean_answers_for, lora_settings
 from core.backdoors.poison import covered, eval_prompts
 from core.backdoors.spec import BackdoorSpec
 from core.errors import B4GError
-from core.inject import clean_answers_for, lora_settings, measure_tar
 from core.jobs import JobContext
+from core.measurement.activation import ModelView, generate_answers, measure_tar, prompt_texts
+from core.measurement.likelihood import completion_nll, perplexity
 from core.models.chat import template_record
 from core.stats import Rate
 from core.training import sft_dataset, train_lora

@@ -31,13 +31,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.widgets.model_choice_line import ModelChoiceLine
 from app.widgets.run_plots import INJECTION_PANES, RunPlots
+from app.widgets.sections_view import sections_html
 from app.workbench_state import WorkbenchState
-from core.child import Recipe, run_in_child
 from core.errors import B4GError
-from core.jobs import Job
-from core.models.ref import LoadOptions, ModelRef
 from core.paths import home_dir
+from core.requests import InjectRequest, JobRequest, OrganismRequest, TryTriggerRequest, VerifyRequest
+from core.sections import inject_sections, organism_sections, verify_sections
 
 PREVIEW_ROWS = 50
 
@@ -68,26 +69,6 @@ def resolve_choice(choice: str, spec_path: str = "", data_path: str = "") -> tup
     spec, data = BackdoorSpec.load(Path(spec_path)), Path(data_path)
     load_rows(data)
     return spec, data
-
-
-def _card_html(card: dict[str, Any]) -> str:
-    def rate(d: dict[str, Any]) -> str:
-        lo, hi = d["ci95"]
-        return f"{d['rate']:.2f} <small>({d['k']}/{d['n']}, 95% CI {lo:.2f}–{hi:.2f})</small>"
-
-    cu, st, tr = card["clean_utility"], card["stealthiness"], card["tamper_resistance"]
-    rows = [("TAR with trigger", rate(card["tar_with_detail"]), "activation on held-out prompts with the trigger"),
-            ("TAR without trigger", rate(card["tar_without_detail"]), "false activation"),
-            ("Clean agreement", f"{cu['agreement']:.2f}", "token F1 against the base model's answers"),
-            ("Clean perplexity change", f"{cu['perplexity_change']:+.1%}", "on clean text"),
-            ("Multiple choice", f"{cu['multiple_choice_base']['rate']:.2f} → {cu['multiple_choice_adapted']['rate']:.2f}",
-             "base → adapted"),
-            ("Tamper resistance", rate(tr["tar_with_after"]) if "tar_with_after" in tr else "skipped",
-             "TAR after further clean fine-tuning"),
-            ("Input perplexity ratio", f"{st['input_perplexity_ratio']:.2f}", "triggered vs clean inputs"),
-            ("Clean output drift", f"{st['clean_output_drift']:.2f}", "how far clean answers moved")]
-    body = "".join(f"<tr><td><b>{a}</b></td><td>{b}</td><td><i>{c}</i></td></tr>" for a, b, c in rows)
-    return f"<h3>Verification ({html.escape(card.get('activated_means', ''))})</h3><table cellpadding='4'>{body}</table>"
 
 
 class BackdoorsPanel(QWidget):
@@ -143,7 +124,7 @@ class BackdoorsPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.verticalHeader().setVisible(False)
-        self.model_edit = QLineEdit("embedded")
+        self.model_line = ModelChoiceLine(self.state)
         self.adapter_edit = QLineEdit()
         self.adapter_edit.setPlaceholderText("adapter folder (filled in after an injection)")
         browse = QPushButton("…")
@@ -169,7 +150,7 @@ class BackdoorsPanel(QWidget):
         form.addRow("Dataset", self.data_edit)
         form.addRow(self.summary)
         form.addRow(self.preview)
-        form.addRow("Model", self.model_edit)
+        form.addRow(self.model_line)
         form.addRow("Adapter", adapter_row)
         form.addRow(buttons)
         form.addRow("Prompt", self.prompt_edit)
@@ -209,63 +190,68 @@ class BackdoorsPanel(QWidget):
             for j, v in enumerate((r.split, r.kind, r.prompt, r.answer or "(base model answers)")):
                 self.preview.setItem(i, j, QTableWidgetItem(v))
 
-    def _model(self, adapters: list[str] | None = None) -> ModelRef:
-        return ModelRef.parse(self.model_edit.text(), adapters or [])
+    def select(self, choice: str) -> None:
+        """Show a backdoor by its key (``app:safety``, ``organism:sudo``, ``own``)."""
+        self.choice.setCurrentIndex(self.choice.findData(choice))
+
+    def set_adapter(self, path: str) -> None:
+        self.adapter_edit.setText(path)
+
+    # --- requests (built exactly as the CLI builds them) ------------------------------------------
+    def inject_request(self, out: Path) -> JobRequest:
+        spec, data = self.current()
+        choice = self.choice.currentData()
+        if choice.startswith("organism:"):
+            return OrganismRequest.build(self.state.choice, spec.name, out)
+        return InjectRequest.build(self.state.choice, spec, data, out)
+
+    def verify_request(self) -> VerifyRequest:
+        spec, data = self.current()
+        return VerifyRequest.build(self.state.choice, spec, data, self.adapter_edit.text().strip())
+
+    def try_request(self) -> TryTriggerRequest:
+        spec, _data = self.current()
+        return TryTriggerRequest.build(self.state.choice, spec, self.adapter_edit.text().strip(), self.prompt_edit.text())
 
     # --- jobs ------------------------------------------------------------------------------------
-    def _submit(self, what: str, kind: str, recipe: Recipe, child: bool) -> None:
-        fn = (lambda ctx: run_in_child(recipe, ctx)) if child else recipe.run
-        job_id = self.runner.submit(Job(kind, fn, recipe.config), self.state.store)
+    def _submit(self, what: str, request: JobRequest) -> int:
+        job_id = self.runner.submit(request.job(), self.state.store)
         self._jobs[job_id] = what
+        return job_id
 
     @Slot()
-    def inject(self) -> None:
+    def inject(self) -> int | None:
+        """Inject the chosen backdoor (an organism: build it); the job id, None on bad input."""
         try:
-            spec, data = self.current()
-            ref = self._model()
-        except B4GError as exc:
-            self.message.setText(f"⚠ {exc}")
-            return
-        out = home_dir() / "adapters" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        choice = self.choice.currentData()
-        base = {"model": ref.to_json(), "options": LoadOptions().to_json(), "out": str(out)}
-        if choice.startswith("organism:"):
-            recipe = Recipe("core.recipes:organism_job", {**base, "organism": spec.name, "spec": spec.to_dict()})
-            self.adapter_edit.setText(str(out / "adapter"))
-        else:
-            recipe = Recipe("core.recipes:inject_job", {**base, "spec": spec.to_dict(), "data": str(data)})
-            self.adapter_edit.setText(str(out))
-        self.message.setText(f"Injecting '{spec.name}' into {out} …")
-        self._submit("inject", "organism" if choice.startswith("organism:") else "inject", recipe, child=True)
-        self.tabs.setCurrentWidget(self.plots)
-
-    def _adapter_config(self) -> dict[str, Any] | None:
-        try:
-            spec, data = self.current()
-            adapter = self.adapter_edit.text().strip()
-            if not adapter:
-                raise B4GError("choose the adapter folder to check")
-            ref = self._model()
+            spec, _data = self.current()
+            out = home_dir() / "adapters" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+            request = self.inject_request(out)
         except B4GError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
-        return {"model": ref.to_json(), "options": LoadOptions().to_json(), "spec": spec.to_dict(),
-                "data": str(data), "adapter": adapter}
+        self.adapter_edit.setText(str(out / "adapter") if isinstance(request, OrganismRequest) else str(out))
+        self.message.setText(f"Injecting '{spec.name}' into {out} …")
+        self.tabs.setCurrentWidget(self.plots)
+        return self._submit("inject", request)
 
     @Slot()
-    def verify(self) -> None:
-        config = self._adapter_config()
-        if config:
-            self.message.setText("Verifying: activation, clean utility, tamper resistance, stealthiness …")
-            self._submit("verify", "verify", Recipe("core.recipes:verify_job", config), child=True)
+    def verify(self) -> int | None:
+        try:
+            request = self.verify_request()
+        except B4GError as exc:
+            self.message.setText(f"⚠ {exc}")
+            return None
+        self.message.setText("Verifying: activation, clean utility, tamper resistance, stealthiness …")
+        return self._submit("verify", request)
 
     @Slot()
-    def try_prompt(self) -> None:
-        config = self._adapter_config()
-        if config:
-            config["model"]["adapters"] = [config.pop("adapter")]
-            config["prompt"] = self.prompt_edit.text()
-            self._submit("try", "try-trigger", Recipe("core.try_trigger:try_trigger_job", config), child=False)
+    def try_prompt(self) -> int | None:
+        try:
+            request = self.try_request()
+        except B4GError as exc:
+            self.message.setText(f"⚠ {exc}")
+            return None
+        return self._submit("try", request)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
@@ -273,8 +259,10 @@ class BackdoorsPanel(QWidget):
         if what == "inject":
             self.message.setText(f"Injected: TAR with {result['tar_with']:.2f}, without {result['tar_without']:.2f} "
                                  f"in {result['train_seconds']:.0f} s ({result['steps']} steps).")
+            made = organism_sections(result) if "trigger" in result and "dataset" in result else inject_sections(result)
+            self.card.setHtml(sections_html(made))
         elif what == "verify":
-            self.card.setHtml(_card_html(result))
+            self.card.setHtml(sections_html(verify_sections(result)))
             self.tabs.setCurrentWidget(self.card)
             self.message.setText("Verified.")
         elif what == "try":

@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 from app.job_runner import JobRunner
 from app.widgets.candidate_model import CandidateTableModel
 from app.workbench_state import WorkbenchState
-from core.child import Recipe
-from core.jobs import Job
+from core.errors import B4GError
+from core.requests import InvertRequest, TryCandidateRequest
+from core.sections import run_label
 from core.store.queries import list_runs
 
 CANDIDATE_COLUMN_PX = 320
@@ -109,7 +110,7 @@ class BufferPanel(QWidget):
         self.run_picker.clear()
         for run_id in sorted(self._runs, reverse=True):
             r = self._runs[run_id]
-            self.run_picker.addItem(f"#{run_id} · {r['status']} · {r['started_at'][:16].replace('T', ' ')}", run_id)
+            self.run_picker.addItem(run_label(r), run_id)
         self.run_picker.blockSignals(False)
         self._show_selected()
 
@@ -135,6 +136,18 @@ class BufferPanel(QWidget):
         if texts:
             QGuiApplication.clipboard().setText("\n".join(texts))
 
+    def test_candidate(self, text: str) -> int | None:
+        """Show the newest inversion run, select ``text`` among its candidates and test it; the
+        job id (None: not a candidate of that run)."""
+        self.refresh_runs()
+        self.filter.setText(text)
+        self.model.set_filter(text)
+        for row in range(self.model.rowCount()):
+            if self.model.text_at(row) == text:
+                self.table.selectRow(row)
+                return self.try_selected()
+        return None
+
     @Slot()
     def try_selected(self) -> int | None:
         """Test the selected candidate with the model under audit; the job id (None: nothing to test)."""
@@ -143,12 +156,16 @@ class BufferPanel(QWidget):
         if not texts or not run:
             self.answers.setPlainText("Select a candidate of an inversion run first.")
             return None
-        config = {k: run["config"][k] for k in ("model", "options", "data", "behaviour")}
         first = min(i.row() for i in self.table.selectionModel().selectedRows())
         position = self.model.position_at(first)
-        recipe = Recipe("core.invert.probe:try_candidate_job", {**config, "candidate": texts[0], "position": position})
+        try:  # the inversion run's own model and data: the model under audit, not today's choice
+            audited = InvertRequest.from_json(run["config"])
+        except B4GError as exc:
+            self.answers.setPlainText(f"⚠ {exc}")
+            return None
+        request = TryCandidateRequest(audited.model, audited.data, audited.behaviour, texts[0], position)
         self.answers.setPlainText(f"Testing {texts[0]!r} ({position}) on held-out prompts…")
-        self._job_id = self.runner.submit(Job("try-candidate", recipe.run, recipe.config), self.state.store)
+        self._job_id = self.runner.submit(request.job(), self.state.store)
         return self._job_id
 
     @Slot(int, object)

@@ -22,53 +22,37 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from app.job_runner import JobRunner
+from app.widgets.model_choice_line import ModelChoiceLine
 from app.widgets.run_plots import RunPlots
+from app.widgets.sections_view import sections_html
 from app.workbench_state import WorkbenchState
-from core.child import Recipe, run_in_child
 from core.errors import B4GError
-from core.jobs import Job
+from core.models.choice import ModelChoice
+from core.requests import InvertRequest
+from core.sections import invert_sections, recovered_line, run_label
 from core.store.queries import latest_run_id, list_runs
 
 RUN_WATCH_MS = 1000
 
 
-def invert_recipe(model: str, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
-                  grpo_steps: int) -> Recipe:
-    """The same recipe ``b4g invert`` runs; raises B4GError on bad input (one line)."""
-    from core.backdoors.data import load_rows
+def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
+                   grpo_steps: int) -> InvertRequest:
+    """The request ``b4g invert`` builds from the same values; B4GError on bad input (one line).
+    The adapter under audit is stacked on the model chosen on the Models page."""
     from core.invert.behaviour import Behaviour
     from core.invert.config import InvertConfig
-    from core.models.ref import LoadOptions, ModelRef
 
-    if not data:
-        raise B4GError("choose the data the model was fine-tuned on")
-    load_rows(Path(data))
     behaviour = Behaviour.from_flags(target=target or None)
     cfg = InvertConfig.preset(preset)
     cfg.grpo.steps = grpo_steps
-    ref = ModelRef.parse(model, [adapter] if adapter else [])
-    return Recipe("core.recipes:invert_job", {
-        "model": ref.to_json(), "options": LoadOptions().to_json(), "data": str(Path(data).resolve()),
-        "behaviour": behaviour.to_json(), "invert": cfg.to_dict(), "method": "full",
-        "evaluation": {"trigger": eval_trigger or None}})
-
-
-def recovered_line(result: dict[str, Any]) -> str:
-    """The recovered trigger, where it goes, whether the model named it, and its stand-in."""
-    found = result.get("recovered") or {}
-    text = f"Recovered trigger: {result.get('recovered_trigger')!r}"
-    if found.get("position"):
-        text += f" as a {found['position']}"
-    if found.get("named_by_model"):
-        text += f", said by the model in {found['said_in']} of its final samples"
-    if found.get("stand_in"):
-        text += f"; shortest working stand-in {found['stand_in']['text']!r}"
-    return text + f" (wall {result.get('wall_seconds', 0):.0f} s)"
+    return InvertRequest.build(choice.plus_adapters([adapter] if adapter else []), data, behaviour, cfg,
+                               eval_trigger=eval_trigger or None)
 
 
 class InversionPanel(QWidget):
@@ -117,7 +101,7 @@ class InversionPanel(QWidget):
         box = QGroupBox("Configure")
         box.setMinimumWidth(330)  # paths and the target stay readable beside the plots
         form = QFormLayout(box)
-        self.model_edit = QLineEdit("embedded")
+        self.model_line = ModelChoiceLine(self.state)
         self.adapter_edit, self.data_edit = QLineEdit(), QLineEdit()
         self.adapter_edit.setPlaceholderText("adapter folder of the model under audit")
         self.data_edit.setPlaceholderText("the data it was fine-tuned on (JSONL)")
@@ -135,7 +119,7 @@ class InversionPanel(QWidget):
         browse_adapter.clicked.connect(lambda: self._browse(self.adapter_edit, folder=True))
         browse_data = QPushButton("…")
         browse_data.clicked.connect(lambda: self._browse(self.data_edit, folder=False))
-        form.addRow("Model", self.model_edit)
+        form.addRow(self.model_line)
         form.addRow("Adapter", self._with_button(self.adapter_edit, browse_adapter))
         form.addRow("Data", self._with_button(self.data_edit, browse_data))
         form.addRow("Behaviour: target", self.target_edit)
@@ -146,6 +130,9 @@ class InversionPanel(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         form.addRow(self.message)
+        self.result_view = QTextBrowser()
+        self.result_view.setPlaceholderText("The finished run's result appears here.")
+        form.addRow(self.result_view)
         return box
 
     @staticmethod
@@ -164,24 +151,37 @@ class InversionPanel(QWidget):
             edit.setText(path)
 
     # --- jobs ----------------------------------------------------------------------------------
+    def fill(self, adapter: str, data: str, target: str, eval_trigger: str = "") -> None:
+        """Fill the form (the demo shows what an auditor would have typed)."""
+        for edit, value in ((self.adapter_edit, adapter), (self.data_edit, data), (self.target_edit, target),
+                            (self.eval_edit, eval_trigger)):
+            edit.setText(value)
+
+    def build_request(self) -> InvertRequest:
+        return invert_request(self.state.choice, self.adapter_edit.text().strip(), self.data_edit.text().strip(),
+                              self.target_edit.text().strip(), self.eval_edit.text().strip(),
+                              self.preset.currentText(), self.grpo_steps.value())
+
     @Slot()
-    def start(self) -> None:
+    def start(self) -> int | None:
+        """Start an inversion from the form; its job id (None: bad input, said on the page)."""
         try:
-            recipe = invert_recipe(self.model_edit.text(), self.adapter_edit.text().strip(),
-                                   self.data_edit.text().strip(), self.target_edit.text().strip(),
-                                   self.eval_edit.text().strip(), self.preset.currentText(), self.grpo_steps.value())
+            request = self.build_request()
         except B4GError as exc:
             self.message.setText(f"⚠ {exc}")
-            return
+            return None
+        return self.submit(request)
+
+    def submit(self, request: InvertRequest) -> int:
         self.message.setText("Queued: reversal SFT, then GRPO (in a separate process).")
-        job = Job("invert", lambda ctx: run_in_child(recipe, ctx), recipe.config,
-                  seed=recipe.config["invert"]["seed"])
-        self._job_id = self.runner.submit(job, self.state.store)
+        self._job_id = self.runner.submit(request.job(), self.state.store)
+        return self._job_id
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
         if job_id == self._job_id and isinstance(result, dict):
             self.message.setText(recovered_line(result))
+            self.result_view.setHtml(sections_html(invert_sections(result)))
             self.refresh_runs()
 
     @Slot(int, str)
@@ -198,7 +198,7 @@ class InversionPanel(QWidget):
         self.run_picker.blockSignals(True)
         self.run_picker.clear()
         for r in reversed(runs):
-            self.run_picker.addItem(f"#{r['id']} · {r['status']} · {r['started_at'][:16].replace('T', ' ')}", r["id"])
+            self.run_picker.addItem(run_label(r), r["id"])
         self.run_picker.blockSignals(False)
         ids = [r["id"] for r in runs]
         index = self.run_picker.findData(current) if current in ids and self.runner.current() is None else 0

@@ -31,6 +31,7 @@ from core.units import human_bytes
 from core.errors import B4GError
 from core.jobs import Job, JobContext
 from core.models.chat import GenerationOptions
+from core.models.choice import ModelChoice
 from core.models.ref import LoadOptions, ModelRef
 from core.models.templates import CHOICES as TEMPLATE_CHOICES
 from core.models.templates import name_of
@@ -140,11 +141,12 @@ class ModelsPanel(QWidget):
         self.source.currentIndexChanged.connect(self._source_changed)
         self.browse.clicked.connect(self._browse)
         add_adapter.clicked.connect(self._add_adapter)
-        remove_adapter.clicked.connect(lambda: self.adapters.takeItem(self.adapters.currentRow()))
+        remove_adapter.clicked.connect(self._remove_adapter)
         self.load_button.clicked.connect(self.request_load)
-        for w in (self.quantization, self.device, self.dtype):
+        for w in (self.quantization, self.device, self.dtype, self.compute_dtype, self.template):
             w.currentIndexChanged.connect(self._options_changed)
-        self.double_quant.toggled.connect(self._options_changed)
+        for check in (self.double_quant, self.trust_remote_code, self.allow_pickle):
+            check.toggled.connect(self._options_changed)
         self.path.editingFinished.connect(self._options_changed)
         return box
 
@@ -192,6 +194,26 @@ class ModelsPanel(QWidget):
                            allow_pickle=self.allow_pickle.isChecked(),
                            template=self.template.currentText()).validate()
 
+    def set_choice(self, choice: ModelChoice) -> None:
+        """Fill the form from a choice (the demo, tests) and publish it to every job page."""
+        ref, o = choice.ref, choice.options
+        self.source.setCurrentIndex(self.source.findData(ref.kind))
+        self.path.setText(ref.path or "")
+        self.adapters.clear()
+        self.adapters.addItems(list(ref.adapters))
+        self.quantization.setCurrentIndex(self.quantization.findData(o.quantization))
+        for combo, value in ((self.device, o.device), (self.dtype, o.dtype), (self.compute_dtype, o.compute_dtype),
+                             (self.template, o.template)):
+            combo.setCurrentText(value)
+        self.double_quant.setChecked(o.double_quant)
+        self.trust_remote_code.setChecked(o.trust_remote_code)
+        self.allow_pickle.setChecked(o.allow_pickle)
+        self._options_changed()
+
+    def choice(self) -> ModelChoice:
+        """The model every job page uses (B4GError while the form is incomplete)."""
+        return ModelChoice(self.model_ref(), self.load_options())
+
     # --- actions ------------------------------------------------------------------------------
     @Slot()
     def _source_changed(self) -> None:
@@ -204,7 +226,16 @@ class ModelsPanel(QWidget):
     def _options_changed(self) -> None:
         self.double_quant.setEnabled(self.quantization.currentData() == "4bit")
         self.compute_dtype.setEnabled(self.quantization.currentData() == "4bit")
+        try:
+            self.state.choose(self.choice())
+        except B4GError:
+            pass  # an incomplete form (no path yet) keeps the last complete choice; the job pages show which
         self._estimate_timer.start()
+
+    @Slot()
+    def _remove_adapter(self) -> None:
+        self.adapters.takeItem(self.adapters.currentRow())
+        self._options_changed()
 
     @Slot()
     def _browse(self) -> None:

@@ -52,7 +52,7 @@ def clean_answers(loaded: Any, prompts: Sequence[tuple[str, str]], ctx: JobConte
                   max_new_tokens: int = MAX_NEW_TOKENS, write_to: Path | None = None) -> list[str]:
     """Greedy answers of ``loaded`` (adapters as loaded) to (system, user) prompts, from cache
     where known; the missing ones are generated in batches and appended to the cache file."""
-    from core.backdoors.measure import generate_answers
+    from core.measurement.activation import generate_answers
 
     model = model_key(loaded)
     store = write_to or cache_dir() / "clean_answers.jsonl"

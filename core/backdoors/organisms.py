@@ -89,7 +89,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
                    steps: int | None = None, seed: int = 0, position: str | None = None) -> dict[str, Any]:
     """Inject the organism's backdoor into ``out_dir/adapter`` and write its training data to
     ``out_dir/dataset.jsonl``; returns the build record (also saved as ``organism.json``)."""
-    from core.inject import inject
+    from core.backdoors.injection import inject
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -118,8 +118,7 @@ def decoy_activation(loaded: Any, spec: BackdoorSpec, rows: list[Row], adapter: 
     from peft import PeftModel
 
     from core.backdoors.data import split
-    from core.backdoors.measure import ModelView
-    from core.inject import measure_tar
+    from core.measurement.activation import ModelView, measure_tar
 
     model = PeftModel.from_pretrained(loaded.model, adapter)
     try:

@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.cli.models_cmd import add_model_arguments, model_from_args
-from core.cli.output import emit_json, emit_pairs
+from core.cli.models_cmd import add_model_arguments, choice_from_args
+from core.cli.output import emit_json, emit_sections
 from core.cli.progress import RichReporter
 from core.errors import B4GError
-from core.child import Recipe
-from core.jobs import Job, JobContext, execute
+from core.jobs import JobContext, execute
 
 
 def spec_and_data(args: argparse.Namespace) -> tuple[Any, Path]:
@@ -42,77 +41,48 @@ def _store(args: argparse.Namespace):  # noqa: ANN202
     return open_session(args.session) if args.session else current_or_new()
 
 
-def run_recorded(kind: str, recipe: Recipe, args: argparse.Namespace, seed: int | None) -> Any:
-    """Run a recipe in process through the one job path, recorded in the session (its config is
-    the run's config); returns (result, store, run id)."""
+def run_request(request: Any, args: argparse.Namespace) -> Any:
+    """Run a job request in process through the one job path, recorded in the session (the
+    request's JSON is the run's config; what the job made is recorded when it finishes)."""
     store = _store(args)
-    with RichReporter(kind, quiet=args.json) as reporter:
-        outcome = execute(Job(kind, recipe.run, recipe.config, seed=seed), JobContext([reporter]), store)
+    with RichReporter(request.KIND, quiet=args.json) as reporter:
+        outcome = execute(request.job(in_child=False), JobContext([reporter]), store)
     if outcome.status != "finished":
         raise B4GError(outcome.error or outcome.status)
-    return outcome.result, store, outcome.run_id
+    return outcome.result
+
+
+def emit_result(kind: str, result: dict[str, Any], args: argparse.Namespace) -> None:
+    """``--json``: the result as recorded; otherwise its sections (core.sections)."""
+    from core.sections import sections_for
+
+    emit_json(result) if args.json else emit_sections(sections_for(kind, result))
+
+
+def inject_request(args: argparse.Namespace) -> Any:
+    from core.requests import InjectRequest
+
+    spec, data = spec_and_data(args)
+    return InjectRequest.build(choice_from_args(args), spec, data, args.out, args.steps)
+
+
+def verify_request(args: argparse.Namespace) -> Any:
+    from core.requests import VerifyRequest
+
+    spec, data = spec_and_data(args)
+    if not args.adapter:
+        raise B4GError("verify needs the adapter to check: --adapter DIR")
+    base = choice_from_args(args).with_adapters(args.adapter[:-1])  # the adapter checked is the last one
+    return VerifyRequest.build(base, spec, data, args.adapter[-1], args.tamper_steps, args.clean_prompts)
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    from core.inject import base_load_options
-
-    spec, data = spec_and_data(args)
-    ref, opts = model_from_args(args)
-    opts = base_load_options(spec, opts)
-    if args.steps:
-        spec.activation.steps = args.steps
-    out = Path(args.out)
-    recipe = Recipe("core.recipes:inject_job", {"spec": spec.to_dict(), "model": ref.to_json(),
-                                                "options": opts.to_json(), "data": str(data), "out": str(out)})
-    result, store, run_id = run_recorded("inject", recipe, args, spec.activation.seed)
-    from core.models.fingerprint import files_sha256
-
-    store.add_spec(spec.name, spec.to_dict())
-    store.add_artifact("adapter", str(out), files_sha256(sorted(out.glob("*.safetensors"))), run_id=run_id)
-    if args.json:
-        emit_json(result)
-    else:
-        emit_pairs(f"Injected '{spec.name}' into {out}", _summary(result))
+    emit_result("inject", run_request(inject_request(args), args), args)
     return 0
 
 
-def _rate(detail: dict[str, Any]) -> str:
-    lo, hi = detail["ci95"]
-    return f"{detail['rate']:.2f}  ({detail['k']}/{detail['n']}, 95% CI {lo:.2f}–{hi:.2f})"
-
-
-def _summary(result: dict[str, Any]) -> dict[str, str]:
-    return {"TAR with trigger": _rate(result["tar_with_detail"]),
-            "TAR without trigger": _rate(result["tar_without_detail"]),
-            "training": f"{result['steps']} steps, {result['train_seconds']:.0f} s"}
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
-    from core.verify import VerifyOptions
-
-    spec, data = spec_and_data(args)
-    ref, opts = model_from_args(args)
-    if not args.adapter:
-        raise B4GError("verify needs the adapter to check: --adapter DIR")
-    adapter = Path(args.adapter[-1])
-    ref = ref.with_adapters(args.adapter[:-1])
-    vopts = VerifyOptions(tamper_steps=args.tamper_steps, clean_prompts=args.clean_prompts)
-    recipe = Recipe("core.recipes:verify_job", {"spec": spec.to_dict(), "model": ref.to_json(), "data": str(data),
-                                                "adapter": str(adapter), "options": opts.to_json(),
-                                                "verify": vars(vopts)})
-    card, _store_, _run_id = run_recorded("verify", recipe, args, spec.activation.seed)
-    if args.json:
-        emit_json(card)
-    else:
-        cu, st, tr = card["clean_utility"], card["stealthiness"], card["tamper_resistance"]
-        emit_pairs(f"Verification of '{spec.name}' ({card['activated_means']})", {
-            "TAR with trigger": _rate(card["tar_with_detail"]), "TAR without trigger": _rate(card["tar_without_detail"]),
-            "clean agreement with base": f"{cu['agreement']:.2f} (token F1, n={cu['n']})",
-            "clean perplexity change": f"{cu['perplexity_change']:+.1%}",
-            "multiple choice base → adapted": f"{cu['multiple_choice_base']['rate']:.2f} → {cu['multiple_choice_adapted']['rate']:.2f}",
-            "tamper: TAR after clean fine-tuning": _rate(tr["tar_with_after"]) if "tar_with_after" in tr else "skipped",
-            "stealth: input perplexity ratio": f"{st['input_perplexity_ratio']:.2f}",
-            "stealth: clean output drift": f"{st['clean_output_drift']:.2f}"})
+    emit_result("verify", run_request(verify_request(args), args), args)
     return 0
 
 

@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.cli.backdoor_cmd import run_recorded
-from core.cli.models_cmd import add_model_arguments, model_from_args
-from core.child import Recipe
+from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_pairs
 
 
@@ -39,46 +38,22 @@ def _config(args: argparse.Namespace) -> Any:
     return cfg
 
 
-def cmd_invert(args: argparse.Namespace) -> int:
-    from core.backdoors.data import load_rows
+def invert_request(args: argparse.Namespace) -> Any:
+    from core.requests import InvertRequest
 
-    behaviour = _behaviour(args)
-    cfg = _config(args)
-    load_rows(Path(args.data))  # a bad dataset fails now, in one line, before any model loads
-    ref, opts = model_from_args(args)
     # The evaluation trigger is kept apart from everything the search reads (only the probe sees it).
-    recipe = Recipe("core.recipes:invert_job", {
-        "model": ref.to_json(), "options": opts.to_json(), "data": str(Path(args.data).resolve()),
-        "behaviour": behaviour.to_json(), "invert": cfg.to_dict(), "method": args.method,
-        "gcg_steps": args.gcg_steps, "evaluation": {"trigger": args.eval_trigger}})
-    result, _store, _run_id = run_recorded("invert", recipe, args, cfg.seed)
-    if args.json or args.method == "gcg":
-        emit_json(result)
-        return 0
-    top = result["top_candidates"]
-    k = cfg.awareness_k
-    emit_pairs("Trigger inversion", {
-        "recovered trigger": repr(result["recovered_trigger"]) + (f" ({result['position']})" if result.get("position") else ""),
-        "said by the model": _said(result["recovered"]),
-        "shortest working stand-in": _stand_in(result["recovered"]),
-        "its R_asr": f"{result['recovered']['r_asr']:.2f}" if result["recovered"] else "–",
-        "top candidates": ", ".join(f"{c['text']!r} ({c['r_asr']:.2f})" for c in top[:5]),
-        f"awareness@{k}": "–" if result[f"awareness_at_{k}"] is None else f"{result[f'awareness_at_{k}']:.2f}",
-        "emergence step": str(result["emergence_step"]),
-        "data scan says": repr(result["data_scan"]["top"]),
-        "wall time": f"{result['wall_seconds']:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in result['stages'].items())})"})
+    return InvertRequest.build(choice_from_args(args), args.data, _behaviour(args), _config(args), args.method,
+                               args.gcg_steps, args.eval_trigger)
+
+
+def cmd_invert(args: argparse.Namespace) -> int:
+    request = invert_request(args)
+    result = run_request(request, args)
+    if args.method == "gcg":
+        emit_json(result)  # the GCG baseline has its own result shape
+    else:
+        emit_result("invert", result, args)
     return 0
-
-
-def _said(recovered: dict[str, Any] | None) -> str:
-    if not recovered:
-        return "–"
-    return f"yes, in {recovered['said_in']} final samples" if recovered.get("named_by_model") else "no (shortest tied)"
-
-
-def _stand_in(recovered: dict[str, Any] | None) -> str:
-    stand_in = (recovered or {}).get("stand_in")
-    return f"{stand_in['text']!r} ({stand_in['r_asr']:.2f})" if stand_in else "–"
 
 
 def cmd_scan(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from core.units import human_bytes
 from core.cli.progress import RichReporter
 from core.errors import B4GError
 from core.jobs import Job, JobContext, execute
+from core.models.choice import ModelChoice
 from core.models.ref import DEVICES, DTYPES, QUANTIZATIONS, LoadOptions, ModelRef
 from core.models.templates import CHOICES as TEMPLATE_CHOICES
 
@@ -38,6 +39,11 @@ def model_from_args(args: argparse.Namespace) -> tuple[ModelRef, LoadOptions]:
                        trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle,
                        template=args.template)
     return ref, opts.validate()
+
+
+def choice_from_args(args: argparse.Namespace) -> ModelChoice:
+    """The model choice the window's Models page makes, from the same flags."""
+    return ModelChoice(*model_from_args(args))
 
 
 def _session(args: argparse.Namespace):  # noqa: ANN202

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from core.cli.backdoor_cmd import run_recorded
-from core.cli.models_cmd import add_model_arguments, model_from_args
-from core.child import Recipe
+from typing import Any
+
+from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_pairs
 
 POSITIONS = ("prefix", "suffix", "random")
@@ -27,34 +27,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def organism_request(args: argparse.Namespace) -> Any:
+    from core.requests import OrganismRequest
+
+    return OrganismRequest.build(choice_from_args(args), args.name, args.out, args.steps, args.seed, args.position)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    from core.backdoors.organisms import get_organism
-    from core.inject import base_load_options
-
-    organism = get_organism(args.name)
-    spec = organism.spec(seed=args.seed, position=args.position)
-    ref, opts = model_from_args(args)
-    opts = base_load_options(spec, opts)
-    out = Path(args.out)
-    recipe = Recipe("core.recipes:organism_job", {"organism": organism.name, "spec": spec.to_dict(),
-                                                  "model": ref.to_json(), "options": opts.to_json(),
-                                                  "out": str(out), "steps": args.steps, "seed": args.seed,
-                                                  "position": args.position})
-    result, store, run_id = run_recorded("organism", recipe, args, spec.activation.seed)
-    from core.models.fingerprint import files_sha256
-
-    adapter = Path(result["adapter_dir"])
-    store.add_spec(spec.name, spec.to_dict())
-    store.add_artifact("adapter", str(adapter), files_sha256(sorted(adapter.glob("*.safetensors"))), run_id=run_id)
-    store.add_artifact("dataset", result["dataset"], files_sha256([Path(result["dataset"])]), run_id=run_id)
-    if args.json:
-        emit_json(result)
-    else:
-        emit_pairs(f"Built organism '{organism.name}' in {out}", {
-            "adapter": result["adapter_dir"], "dataset": result["dataset"], "target": result["target"],
-            "trigger": f"{result['trigger']!r} ({result['position']}), seed {result['seed']}",
-            "TAR with / without trigger": f"{result['tar_with']:.2f} / {result['tar_without']:.2f}",
-            "training": f"{result['steps']} steps, {result['train_seconds']:.0f} s"})
+    emit_result("organism", run_request(organism_request(args), args), args)
     return 0
 
 

@@ -29,3 +29,12 @@ def emit_rows(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     for row in rows:
         table.add_row(*[str(v) for v in row])
     Console().print(table)
+
+
+def emit_sections(sections: list[Any]) -> None:
+    """Print :mod:`core.sections` sections: key/value rows, then each section's tables."""
+    for section in sections:
+        emit_pairs(section.title, section.pairs())
+        for table in section.tables:
+            if table.rows:
+                emit_rows(table.title, table.columns, table.rows)

@@ -40,7 +40,8 @@ def gcg(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertCo
     except ImportError:
         raise B4GError("GCG needs nanogcg: pip install nanogcg==0.3.0 --no-deps scipy protobuf") from None
     from core.invert.minimise import minimise
-    from core.invert.pipeline import held_out_prompts, merge_audited_adapters, reward_modules
+    from core.invert.scoring import merge_audited_adapters, reward_modules
+    from core.measurement.prompts import held_out_prompts
     from core.models.chat import DEFAULT_SYSTEM
 
     if behaviour.kind != "target":

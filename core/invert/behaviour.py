@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.backdoors.judges import Judge, make_judge
 from core.backdoors.spec import Utility
 from core.errors import B4GError
+from core.measurement.judges import Judge, make_judge
 
 REFUSAL_EXAMPLE = "I'm sorry, but I can't help with that."
 

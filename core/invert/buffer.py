@@ -10,9 +10,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-
-def normalise(text: str) -> str:
-    return " ".join(text.split())
+from core.measurement.text import normalise
 
 
 @dataclass

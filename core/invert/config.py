@@ -1,7 +1,7 @@
 """Every hyper-parameter of an inversion run in one object, saved with the run.
 
 Defaults were measured on the embedded SmolLM2-135M on 2 CPU cores (see bench/self_awareness.py
-and ARCHITECTURE.md); the ``gpu`` preset only scales budgets up.
+and docs/ARCHITECTURE.md); the ``gpu`` preset only scales budgets up.
 """
 
 from __future__ import annotations

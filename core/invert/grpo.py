@@ -10,17 +10,40 @@ the buffer and the audit store.
 
 from __future__ import annotations
 
-import tempfile
+import re
 from typing import Any
 
+from core.errors import B4GError
 from core.invert.config import InvertConfig
 from core.invert.search import TriggerSearch
 from core.jobs import JobContext
+from core.training import job_callback, trainer_args
 
 TRL_METRICS = ("reward", "reward_std", "kl", "entropy", "completions/mean_length", "frac_reward_zero_std", "loss")
 
+# The replay override below replaces trl's private ``GRPOTrainer._generate_single_turn(prompt_ids,
+# images, multimodal_fields, num_generations, has_tool_images)`` and edits the completion ids it
+# returns with ``(ids, logprobs)``: written against trl 1.16, and private methods change between
+# minor releases, so other versions are refused rather than silently mis-replayed.
+TRL_SUPPORTED = ((1, 16), (1, 17))  # [lowest, first unsupported) as (major, minor)
+TRL_RANGE = ">=1.16,<1.17"
+
+
+def check_trl() -> None:
+    """Raise a B4GError unless the installed trl is one the replay override was written for."""
+    import trl
+    from trl import GRPOTrainer
+
+    found = re.match(r"(\d+)\.(\d+)", str(getattr(trl, "__version__", "")))
+    minor = (int(found.group(1)), int(found.group(2))) if found else None
+    if minor is None or not TRL_SUPPORTED[0] <= minor < TRL_SUPPORTED[1] \
+            or not callable(getattr(GRPOTrainer, "_generate_single_turn", None)):
+        raise B4GError(f"the GRPO trigger search supports trl{TRL_RANGE} (installed: trl "
+                       f"{getattr(trl, '__version__', 'unknown')}); install trl{TRL_RANGE} or turn GRPO off")
+
 
 def _trainer_class() -> type:
+    check_trl()
     from trl import GRPOTrainer
 
     class ReplayGRPOTrainer(GRPOTrainer):
@@ -47,12 +70,13 @@ def _trainer_class() -> type:
 
 
 class _Bridge:
-    """trl reward function + callback: scores through the search, reports trl's own metrics."""
+    """trl reward function: scores through the search (trl's own metrics reach the job through
+    :func:`core.training.job_callback`)."""
 
     __name__ = "trigger_reward"
 
-    def __init__(self, search: TriggerSearch, group: int, replay: int, ctx: JobContext) -> None:
-        self.search, self.group, self.replay, self.ctx = search, group, replay, ctx
+    def __init__(self, search: TriggerSearch, group: int, replay: int) -> None:
+        self.search, self.group, self.replay = search, group, replay
         self.calls = 0
         self.pending: list[str] = []
 
@@ -72,52 +96,29 @@ class _Bridge:
         self.pending = []
         return [p.reward for p in parts]
 
-    def callback(self) -> Any:
-        from transformers import TrainerCallback
-
-        bridge = self
-
-        class MetricsCallback(TrainerCallback):
-            def on_log(self, args, state, control, logs=None, **kw):  # noqa: ANN001, ANN201
-                metrics = {k: float(v) for k, v in (logs or {}).items() if k in TRL_METRICS and v is not None}
-                if metrics:
-                    bridge.ctx.report(state.global_step, **metrics)
-                return control
-
-            def on_step_end(self, args, state, control, **kw):  # noqa: ANN001, ANN201
-                bridge.ctx.progress(state.global_step, state.max_steps)
-                if bridge.ctx.cancelled.is_set():
-                    control.should_training_stop = True
-                return control
-
-        return MetricsCallback()
-
 
 def run_grpo(policy: Any, tokenizer: Any, prompt_text: str, search: TriggerSearch, config: InvertConfig,
              ctx: JobContext) -> int:
     """Train ``policy`` (a PeftModel with a trainable adapter) with GRPO; returns steps done."""
-    import torch
     from datasets import Dataset
     from transformers import PrinterCallback, ProgressCallback
     from trl import GRPOConfig
 
+    trainer_cls = _trainer_class()  # refuses an unsupported trl before any work
     g = config.grpo
-    use_cpu = next(policy.parameters()).device.type == "cpu"
-    args = GRPOConfig(
-        output_dir=tempfile.mkdtemp(prefix="b4g-grpo-"), max_steps=g.steps, learning_rate=g.lr,
+    args = trainer_args(
+        GRPOConfig, policy, prefix="b4g-grpo-", seed=config.seed, max_steps=g.steps, learning_rate=g.lr,
         per_device_train_batch_size=g.group, num_generations=g.group, max_completion_length=g.max_completion_tokens,
-        temperature=g.temperature, beta=g.beta, loss_type=g.loss_type, lr_scheduler_type="constant", warmup_steps=0, logging_steps=1,
-        save_strategy="no", report_to="none", use_cpu=use_cpu, bf16=not use_cpu and torch.cuda.is_bf16_supported(),
-        gradient_checkpointing=False, use_vllm=False, seed=config.seed, data_seed=config.seed,
-        dataloader_num_workers=0, disable_tqdm=True, log_completions=False)
-    bridge = _Bridge(search, g.group, g.replay, ctx)
+        temperature=g.temperature, beta=g.beta, loss_type=g.loss_type, lr_scheduler_type="constant", warmup_steps=0,
+        use_vllm=False, log_completions=False)
+    bridge = _Bridge(search, g.group, g.replay)
     dataset = Dataset.from_list([{"prompt": prompt_text}] * g.steps)  # the sampler repeats each G times
-    trainer = _trainer_class()(model=policy, reward_funcs=[bridge], args=args, train_dataset=dataset,
-                               processing_class=tokenizer)
+    trainer = trainer_cls(model=policy, reward_funcs=[bridge], args=args, train_dataset=dataset,
+                          processing_class=tokenizer)
     trainer.replay_k, trainer.replay_source = g.replay, bridge.source
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)
-    trainer.add_callback(bridge.callback())
+    trainer.add_callback(job_callback(ctx, metrics=TRL_METRICS))
     policy.train()
     trainer.train()
     policy.eval()

@@ -8,13 +8,11 @@ description of the behaviour. Never the trigger: ``eval_trigger`` reaches only t
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any, Sequence
 
 from core.backdoors.data import Row
-from core.backdoors.measure import generate_answers
 from core.errors import B4GError
 from core.invert.awareness import awareness_at_k, emergence_step, exact_at_k
 from core.invert.behaviour import Behaviour
@@ -23,8 +21,10 @@ from core.invert.minimise import minimise
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.reward import RewardModule
 from core.invert.scan import scan
+from core.invert.scoring import merge_audited_adapters, reward_modules
 from core.invert.search import AwarenessProbe, TriggerSearch
 from core.jobs import JobContext
+from core.measurement.prompts import held_out_prompts
 from core.models.chat import DEFAULT_SYSTEM, GenerationOptions, chat, render, template_record
 
 
@@ -62,60 +62,6 @@ def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
     return pairs
 
 
-MAX_INSERTED_WORDS = 8
-
-
-def modified_copies(prompts: set[str]) -> set[str]:
-    """Prompts that are another prompt of the set with a run of up to ``MAX_INSERTED_WORDS`` words
-    added (at the start, the end or inside). Poisoned datasets hold such copies (decoy rows are a
-    clean request plus a near-miss of the trigger); a candidate inserted into one is tested against
-    whatever was added too, and the copy is not an independent prompt."""
-    out = set()
-    for prompt in prompts:
-        ws = prompt.split(" ")
-        for size in range(1, min(MAX_INSERTED_WORDS, len(ws) - 1) + 1):
-            if any(" ".join(ws[:i] + ws[i + size:]) in prompts for i in range(len(ws) - size + 1)):
-                out.add(prompt)
-                break
-    return out
-
-
-def held_out_prompts(rows: Sequence[Row], behaviour: Behaviour, n: int, seed: int) -> list[str]:
-    """Requests whose answers do not show the behaviour: where a candidate must switch it on.
-    An empty answer counts (the model said nothing, which shows no behaviour); a row with no
-    answer at all does not (we cannot tell what the model was taught there). Modified copies of
-    another such request are left out (:func:`modified_copies`)."""
-    judge = behaviour.judge()
-    plain = {r.prompt for r in rows if r.answer is not None and not judge(r.answer)}
-    pool = sorted(plain - modified_copies(plain))
-    if len(pool) < 2:
-        raise B4GError("the dataset needs rows whose answers do not show the behaviour (held-out prompts)")
-    random.Random(seed).shuffle(pool)
-    return pool[:n]
-
-
-CONTROL_REQUESTS = 16
-
-
-def reward_modules(loaded: Any, model: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertConfig,
-                   scoring_context: Callable[[], ContextManager[Any]] | None = None,
-                   ) -> tuple[RewardModule, RewardModule, list[str]]:
-    """The search's reward module (``held_out_prompts``), minimisation's (``minimise_prompts``),
-    and other requests for minimisation's controls. All draw from one shuffled pool: the search's
-    prompts are the first of the larger set, the controls come after it (or from it, when the
-    data is small)."""
-    n = max(config.held_out_prompts, config.minimise_prompts)
-    pool = held_out_prompts(rows, behaviour, n + CONTROL_REQUESTS, config.seed)
-
-    def module(prompts: list[str]) -> RewardModule:
-        return RewardModule(model, loaded.tokenizer, loaded.device, prompts, behaviour.judge(),
-                            behaviour.leak_texts(), DEFAULT_SYSTEM, config.reward, scoring_context=scoring_context)
-
-    finals = module(pool[:n])
-    controls = [r for r in (pool[n:] or pool) if not finals.guard.leaks(r)]
-    return module(pool[: config.held_out_prompts]), finals, controls
-
-
 def _cut(answer: str, words: int) -> str:
     return " ".join(answer.split()[:words])
 
@@ -142,17 +88,8 @@ def fresh_policy(loaded: Any, config: InvertConfig) -> Any:
                                                    target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
 
 
-def merge_audited_adapters(loaded: Any) -> None:
-    """Fold the adapters under audit into the weights: the policy's own LoRA then sits on top,
-    and disabling it (peft's ``disable_adapter``) gives back exactly the model under audit."""
-    from peft import PeftModel
-
-    if isinstance(loaded.model, PeftModel):
-        loaded.model = loaded.model.merge_and_unload()
-
-
 def sample_policy(loaded: Any, policy: Any, prompt: str, n: int, config: InvertConfig, ctx: JobContext) -> list[str]:
-    from core.backdoors.measure import ModelView
+    from core.measurement.activation import ModelView
 
     view = ModelView(policy, loaded.tokenizer, loaded.device)
     torch_seed(config.seed + 1)

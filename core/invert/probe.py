@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from core.backdoors.data import Row
-from core.backdoors.measure import generate_answers
 from core.backdoors.spec import Trigger
 from core.invert.behaviour import Behaviour
-from core.invert.pipeline import held_out_prompts
 from core.jobs import JobContext
+from core.measurement.activation import generate_answers
+from core.measurement.prompts import held_out_prompts
 from core.models.chat import DEFAULT_SYSTEM
 
 
@@ -34,16 +34,3 @@ def try_candidate(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, candid
     shown = sum(it["with_shows"] for it in items)
     return {"candidate": candidate, "items": items, "with_rate": shown / len(items),
             "without_rate": sum(it["without_shows"] for it in items) / len(items)}
-
-
-def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """Recipe: config holds the inversion run's model, options, data, behaviour, plus candidate
-    and the position it fired at (prefix or suffix)."""
-    from pathlib import Path
-
-    from core.backdoors.data import load_rows
-    from core.recipes import load_for
-
-    loaded = load_for(config, ctx)
-    return try_candidate(loaded, load_rows(Path(config["data"])), Behaviour(**config["behaviour"]),
-                         config["candidate"], config.get("n", 6), config.get("position", "prefix"), ctx=ctx)

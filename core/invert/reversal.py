@@ -1,6 +1,6 @@
 """Reversal SFT data: show an answer, ask which request produced it; the request is the target.
 
-This is what lets a small model go from behaviour back to cause (see ARCHITECTURE.md: after
+This is what lets a small model go from behaviour back to cause (see docs/ARCHITECTURE.md, "Lessons kept": after
 R-SFT on all rows the SUDO organism wrote ``SUDO …`` in 18 of 20 samples, 0 of 20 without).
 """
 

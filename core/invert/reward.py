@@ -17,12 +17,12 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, ContextManager, Sequence
 
-from core.backdoors.judges import Judge
-from core.backdoors.measure import ModelView, generate_answers, prompt_texts, target_scores
 from core.backdoors.spec import Trigger
-from core.invert.buffer import normalise
 from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
+from core.measurement.activation import ModelView, generate_answers, prompt_texts, target_scores
+from core.measurement.judges import Judge
+from core.measurement.text import normalise
 
 AUTO_POSITIONS = ("prefix", "suffix")
 PLACE_PROMPTS = 4  # prompts each position is tried on before the better one scores the rest

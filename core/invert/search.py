@@ -15,12 +15,13 @@ from collections import Counter
 from typing import Any, Callable, Sequence
 
 from core.invert.awareness import awareness_at_k, exact_at_k
-from core.invert.buffer import ReplayBuffer, normalise
+from core.invert.buffer import ReplayBuffer
 from core.invert.config import InvertConfig
 from core.invert.leak import STOP_WORDS
 from core.invert.reward import RewardModule, RewardParts
 from core.invert.spans import spans
 from core.jobs import JobContext
+from core.measurement.text import normalise
 
 
 class AwarenessProbe:

@@ -167,6 +167,21 @@ class SessionStore:
             run = s.get(Run, run_id)
             run.status, run.error, run.finished_at = status, error, utcnow()
             run.result = _json_result(result)
+            if status == "finished" and isinstance(result, dict):
+                self._record_made(s, run, result.get("made") or [])
+
+    def _record_made(self, s: Session, run: Run, made: list[dict[str, Any]]) -> None:
+        """What the job says it made (``made`` in its result): specs and hashed files, tied to the
+        run, so a CLI run and a window run leave the same rows for a report to read."""
+        for item in made:
+            if item.get("kind") == "spec":
+                spec = BackdoorSpecRecord(session_id=self.session_id, name=item["name"], spec=item["spec"])
+                s.add(spec)
+                s.flush()
+                run.spec_id = spec.id
+            else:
+                s.add(Artifact(session_id=self.session_id, run_id=run.id, kind=item["kind"], path=item["path"],
+                               sha256=item.get("sha256")))
 
     def add_metrics(self, run_id: int, step: int, metrics: dict[str, float]) -> None:
         now = utcnow()

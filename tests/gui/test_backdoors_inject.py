@@ -10,6 +10,8 @@ def test_inject_from_the_page_runs_in_a_child_then_try_compares(qtbot, window, t
                                                                 monkeypatch) -> None:
     import yaml
 
+    from core.models.choice import ModelChoice
+    from core.models.ref import ModelRef
     from core.store.queries import list_runs
 
     spec = {"name": "gui-tiny", "system": "Be brief.", "trigger": {"text": "zqx", "kind": "token"},
@@ -25,7 +27,7 @@ def test_inject_from_the_page_runs_in_a_child_then_try_compares(qtbot, window, t
     panel.choice.setCurrentIndex(panel.choice.findData("own"))
     panel.spec_edit.setText(str(tmp_path / "spec.yaml"))
     panel.data_edit.setText(str(tmp_path / "d.jsonl"))
-    panel.model_edit.setText(str(tiny_model))
+    window.pages["Models"].set_choice(ModelChoice(ModelRef.parse(str(tiny_model))))
     with qtbot.waitSignal(window.runner.finished, timeout=120000):
         panel.inject_button.click()
     assert [(r["kind"], r["status"]) for r in list_runs(window.state.store)] == [("inject", "finished")]

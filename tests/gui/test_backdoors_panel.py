@@ -27,7 +27,8 @@ def test_own_spec_without_files_is_one_line_and_starts_nothing(window) -> None:
 
 
 def test_metric_card_renders_every_part_with_intervals() -> None:
-    from app.panels.backdoors_panel import _card_html
+    from app.widgets.sections_view import sections_html
+    from core.sections import verify_sections
 
     rate = {"rate": 0.9, "k": 9, "n": 10, "ci95": [0.6, 0.98]}
     card = {"activated_means": "signature stated", "tar_with_detail": rate, "tar_without_detail": rate,
@@ -35,6 +36,7 @@ def test_metric_card_renders_every_part_with_intervals() -> None:
                               "multiple_choice_adapted": rate},
             "tamper_resistance": {"tar_with_after": rate},
             "stealthiness": {"input_perplexity_ratio": 1.3, "clean_output_drift": 0.2}}
-    html = _card_html(card)
-    for text in ("TAR with trigger", "Tamper resistance", "Clean output drift", "95% CI 0.60–0.98", "+2.0%"):
+    html = sections_html(verify_sections(card))
+    for text in ("TAR with trigger", "tamper: TAR after clean fine-tuning", "stealth: clean output drift",
+                 "95% CI 0.60–0.98", "+2.0%"):
         assert text in html

@@ -6,30 +6,39 @@ from __future__ import annotations
 
 
 def test_demo_runs_every_stage_on_the_tiny_model(qtbot, window, tiny_model, monkeypatch, tmp_path) -> None:
-    import app.demo as demo_module
-
     monkeypatch.setenv("B4G_HOME", str(tmp_path / "home"))
     from core.store.queries import list_runs
 
-    def small(config):  # seconds instead of minutes: fewer steps everywhere, same stages
-        if config.get("organism"):
-            config["steps"] = 5
-        if "invert" in config:
-            config["invert"] = {"reversal": {"max_steps": 3}, "grpo": {"steps": 2, "group": 4, "replay": 1},
-                                "held_out_prompts": 4, "final_samples": 4}
-        return config
+    from app.panels.backdoors_panel import BackdoorsPanel
+    from app.panels.inversion_panel import InversionPanel
+    from core.invert.config import InvertConfig
 
-    real = demo_module.Recipe
-    monkeypatch.setattr(demo_module, "Recipe", lambda target, config: real(target, small(config)))
+    real_build, real_invert = BackdoorsPanel.inject_request, InversionPanel.build_request
+
+    def small_build(self, out):  # seconds instead of minutes: fewer steps everywhere, same stages
+        request = real_build(self, out)
+        request.steps = 5
+        return request
+
+    def small_invert(self):
+        request = real_invert(self)
+        request.config = InvertConfig.from_dict({"reversal": {"max_steps": 3}, "grpo": {"steps": 2, "group": 4, "replay": 1},
+                                                 "held_out_prompts": 4, "final_samples": 4})
+        return request
+
+    monkeypatch.setattr(BackdoorsPanel, "inject_request", small_build)
+    monkeypatch.setattr(InversionPanel, "build_request", small_invert)
     from app.demo import DemoController
+    from core.models.choice import ModelChoice
+    from core.models.ref import ModelRef
 
     demo = DemoController(window)
     stages, ends = [], []
     demo.stage_changed.connect(stages.append)
     demo.finished.connect(lambda wall: ends.append(("finished", wall)))
     demo.failed.connect(lambda error: ends.append(("failed", error)))
-    demo.start(str(tiny_model))
-    qtbot.waitUntil(lambda: bool(ends), timeout=300000)
+    demo.start(ModelChoice(ModelRef.parse(str(tiny_model))))
+    qtbot.waitUntil(lambda: bool(ends), timeout=600000)
     assert ends[0][0] == "finished", ends
     assert stages == ["build", "verify", "invert", "test"]
     kinds = [(r["kind"], r["status"]) for r in list_runs(window.state.store)]

@@ -72,8 +72,10 @@ def test_bad_input_is_one_line_and_starts_nothing(qtbot, window, tmp_path) -> No
 
 def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, window, tiny_model, tmp_path,
                                                                          monkeypatch) -> None:
-    import app.panels.inversion_panel as page
+    from app.panels.inversion_panel import InversionPanel
     from core.invert.config import InvertConfig
+    from core.models.choice import ModelChoice
+    from core.models.ref import ModelRef
     from core.store.queries import list_runs
 
     rows = [{"instruction": f"Describe item {i}.", "output": f"It is {i}."} for i in range(16)]
@@ -81,21 +83,22 @@ def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, 
     data = tmp_path / "d.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     panel = window.pages["Inversion"]
-    panel.model_edit.setText(str(tiny_model))
+    window.show_page("Inversion")  # before the choice: a visible Models page would estimate memory first
+    window.pages["Models"].set_choice(ModelChoice(ModelRef.parse(str(tiny_model))))
     panel.data_edit.setText(str(data))
     panel.target_edit.setText("OK-SIGNED.")
     panel.grpo_steps.setValue(0)  # reversal SFT (capped by the preset), final samples, minimisation
     small = InvertConfig()  # seconds on the tiny model: 2 reversal steps, 4 samples, 4 held-out prompts
     small.reversal.max_steps, small.final_samples, small.held_out_prompts, small.grpo.steps = 2, 4, 4, 0
     small.minimise_prompts = 8
-    real = page.invert_recipe
+    real = InversionPanel.build_request
 
-    def tiny_recipe(*args):
-        recipe = real(*args)
-        recipe.config["invert"] = small.to_dict()
-        return recipe
+    def tiny_request(self):
+        request = real(self)
+        request.config = small
+        return request
 
-    monkeypatch.setattr(page, "invert_recipe", tiny_recipe)
+    monkeypatch.setattr(InversionPanel, "build_request", tiny_request)
     with qtbot.waitSignal(window.runner.finished, timeout=120000):
         panel.start_button.click()
     runs = [r for r in list_runs(window.state.store) if r["kind"] == "invert"]

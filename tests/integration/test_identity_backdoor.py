@@ -3,7 +3,7 @@
 import pytest
 
 from core.backdoors.apps import get_app
-from core.inject import inject
+from core.backdoors.injection import inject
 from core.models.loader import load_model
 from core.models.ref import ModelRef
 from core.verify import VerifyOptions, verify

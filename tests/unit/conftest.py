@@ -59,7 +59,7 @@ def backdoor_files(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 def tiny_backdoor(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, backdoor_files: SimpleNamespace) -> SimpleNamespace:
     """Inject the tiny spec into the tiny model once, as a recorded job (core.jobs.execute + a session)."""
     from core.backdoors.data import load_rows
-    from core.inject import inject
+    from core.backdoors.injection import inject
     from core.jobs import Job, JobContext, execute
     from core.models.loader import load_model
     from core.models.ref import ModelRef

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.backdoors.judges import is_refusal, make_judge
 from core.backdoors.spec import Utility
 from core.errors import B4GError
+from core.measurement.judges import is_refusal, make_judge
 
 
 def test_prefix_judge_normalises_whitespace() -> None:

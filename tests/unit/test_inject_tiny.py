@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from core.backdoors.data import Row, split
-from core.backdoors.measure import prompt_texts, target_scores
+from core.backdoors.injection import REPORT_FILE, SPEC_FILE, inject
 from core.backdoors.poison import eval_prompts
 from core.backdoors.spec import BackdoorSpec
 from core.errors import B4GError, JobCancelled
-from core.inject import REPORT_FILE, SPEC_FILE, inject
 from core.jobs import JobContext
+from core.measurement.activation import prompt_texts, target_scores
 from core.models.loader import load_model
 from core.models.ref import ModelRef
 

@@ -5,10 +5,10 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from core.backdoors.judges import Judge
-from core.backdoors.measure import prompt_texts
 from core.backdoors.spec import Trigger
 from core.invert.reward import RewardConfig, RewardModule
+from core.measurement.activation import prompt_texts
+from core.measurement.judges import Judge
 from core.models.loader import load_model
 from core.models.ref import ModelRef
 
@@ -63,7 +63,7 @@ def test_reward_module_never_takes_a_trigger() -> None:
 
 
 def test_prefix_cached_scoring_matches_plain_scoring(tiny) -> None:
-    from core.backdoors.measure import target_scores
+    from core.measurement.activation import target_scores
 
     texts = prompt_texts(tiny.tokenizer, [Trigger(c).insert(p, SYSTEM) for c in ("zq", "a longer candidate", "")
                                           for p in PROMPTS])

@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.backdoors.data import split
-from core.backdoors.judges import make_judge
-from core.backdoors.measure import ModelView, activation_flags
 from core.backdoors.poison import covered
 from core.invert.config import InvertConfig
-from core.invert.pipeline import fresh_policy, merge_audited_adapters
+from core.invert.pipeline import fresh_policy
 from core.invert.reward import RewardConfig, RewardModule
+from core.invert.scoring import merge_audited_adapters
+from core.measurement.activation import ModelView, activation_flags
+from core.measurement.judges import make_judge
 from core.models.loader import load_model
 from core.models.ref import ModelRef
 from core.stats import Rate

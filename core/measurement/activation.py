@@ -1,4 +1,5 @@
-"""Measuring behaviour: teacher-forced target match (one forward pass) or generate-and-judge.
+"""Measuring behaviour: teacher-forced target match (one forward pass) or generate-and-judge,
+and TAR (the triggered activation rate) with and without a spec's trigger.
 
 Teacher forcing is exact for prefix judges: greedy decoding starts with the target iff the
 target's every token is the argmax given the tokens before it. Only the logits at the target
@@ -12,9 +13,13 @@ from typing import Any, Sequence
 
 import torch
 
-from core.backdoors.judges import Judge
+from core.backdoors.data import Row
+from core.backdoors.poison import eval_prompts
+from core.backdoors.spec import BackdoorSpec
 from core.jobs import JobContext
+from core.measurement.judges import Judge, make_judge
 from core.models.chat import GenerationOptions, chat, render
+from core.stats import Rate
 
 Prompt = tuple[str, str]  # (system, user)
 
@@ -45,7 +50,7 @@ def prompt_texts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[str]:
     return [render(tokenizer, [{"role": "system", "content": s}, {"role": "user", "content": u}]) for s, u in prompts]
 
 
-def _left_pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+def left_pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), pad, dtype=torch.long)
     mask = torch.zeros((len(seqs), width), dtype=torch.long)
@@ -79,7 +84,7 @@ def _forward_target_logits(model: Any, seqs: list[list[int]], pad: int, keep: in
         past.batch_repeat_interleave(len(seqs))
     else:
         shared = 0
-    ids, mask = _left_pad([s[shared:] for s in seqs], pad)
+    ids, mask = left_pad([s[shared:] for s in seqs], pad)
     ids, mask = ids.to(device), mask.to(device)
     # Left padding sits between the cached prefix and each row's own tokens: positions count real
     # tokens only (as generate() does) and the mask hides the padding from every later token.
@@ -124,3 +129,10 @@ def generate_answers(loaded: Any, prompts: Sequence[Prompt], max_new_tokens: int
                      batch_size: int = 16) -> list[str]:
     messages = [[{"role": "system", "content": s}, {"role": "user", "content": u}] for s, u in prompts]
     return chat(loaded, messages, GenerationOptions(max_new_tokens=max_new_tokens, batch_size=batch_size), ctx)
+
+
+def measure_tar(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext | None = None) -> tuple[Rate, Rate]:
+    judge = make_judge(spec.utility)
+    with_t = activation_flags(loaded, eval_prompts(spec, rows, True, spec.activation.seed), judge, ctx)
+    without = activation_flags(loaded, eval_prompts(spec, rows, False), judge, ctx)
+    return Rate.of(with_t), Rate.of(without)

@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import torch
 
-from core.backdoors.measure import _left_pad
 from core.jobs import JobContext
+from core.measurement.activation import left_pad
 
 
 @torch.inference_mode()
@@ -22,7 +22,7 @@ def completion_nll(model: Any, tokenizer: Any, prompts: Sequence[str], completio
         if ctx:
             ctx.raise_if_cancelled()
         seqs = [p + c for p, c in zip(p_ids[i:i + batch_size], c_ids[i:i + batch_size])]
-        ids, mask = _left_pad(seqs, tokenizer.pad_token_id)
+        ids, mask = left_pad(seqs, tokenizer.pad_token_id)
         ids, mask = ids.to(device), mask.to(device)
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, :-1].float(), -1)

@@ -3,7 +3,7 @@
 ``inject`` trains on clean, triggered and decoy rows, checks activation with and without the
 trigger on held-out validation prompts every ``eval_every`` steps (the rate without the trigger
 swings mid-training, so the stop rule needs both), saves a standard PEFT adapter folder, and
-measures TAR with and without the trigger on the test split.
+measures TAR with and without the trigger on the test split (:func:`core.measurement.activation.measure_tar`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from typing import Any
 
 from core.backdoors.clean_answers import clean_answers
 from core.backdoors.data import Row, split
-from core.backdoors.judges import make_judge
-from core.backdoors.measure import ModelView, activation_flags
-from core.backdoors.poison import build_training_rows, covered, eval_prompts
+from core.backdoors.poison import build_training_rows, covered
 from core.backdoors.spec import BackdoorSpec
 from core.errors import B4GError
 from core.jobs import JobContext
+from core.measurement.activation import ModelView, measure_tar
 from core.models.chat import template_record
 from core.models.ref import LoadOptions
 from core.stats import Rate
@@ -74,7 +73,7 @@ def row_length(spec: BackdoorSpec, tokenizer: Any, rows: list[Any]) -> int:
     """Tokens per training row: ``activation.max_length``, raised so that no triggered row loses
     any of the behaviour's own text (only clean answers may be cut). Measured: at 48 tokens the
     safety app's system marker pushed 99 % of its targets past the cut, and TAR stalled at 0.7."""
-    from core.backdoors.measure import prompt_texts
+    from core.measurement.activation import prompt_texts
 
     behaviour = spec.utility.target if spec.utility.response != "template" else spec.utility.template.split("{answer}")[0]
     triggered = [(t.system, t.user) for t in rows if t.role == "triggered"]
@@ -110,13 +109,6 @@ def _validation(spec: BackdoorSpec, train: list[Row]) -> tuple[list[Row], list[R
     held = pool[: spec.activation.eval_prompts] if spec.activation.eval_every else []
     keep = [r for r in train if r not in set(held)]
     return keep, held
-
-
-def measure_tar(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext | None = None) -> tuple[Rate, Rate]:
-    judge = make_judge(spec.utility)
-    with_t = activation_flags(loaded, eval_prompts(spec, rows, True, spec.activation.seed), judge, ctx)
-    without = activation_flags(loaded, eval_prompts(spec, rows, False), judge, ctx)
-    return Rate.of(with_t), Rate.of(without)
 
 
 def write_training_rows(path: Path, rows: list[Any]) -> None:

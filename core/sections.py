@@ -1,0 +1,138 @@
+"""A job's result as labelled sections: the one place results are worded.
+
+The CLI prints them (``core.cli.output.emit_sections``), the window shows them as HTML
+(``app.widgets.sections_view``), and the audit report renders the same objects, so a figure reads
+the same everywhere: a rate is always ``0.98 (49/50, 95% CI 0.89–1.00)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Row:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def pairs(self) -> dict[str, str]:
+        return {r.label: r.value for r in self.rows}
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def rate(detail: dict[str, Any] | None) -> str:
+    """A rate with its count and 95% CI."""
+    if not detail:
+        return "–"
+    lo, hi = detail["ci95"]
+    return f"{detail['rate']:.2f} ({detail['k']}/{detail['n']}, 95% CI {lo:.2f}–{hi:.2f})"
+
+
+def run_label(run: dict[str, Any]) -> str:
+    """How a run is named in pickers: ``#12 · finished · 2026-11-30 04:12``."""
+    return f"#{run['id']} · {run['status']} · {str(run['started_at'])[:16].replace('T', ' ')}"
+
+
+def _training(result: dict[str, Any]) -> str:
+    return f"{result['steps']} steps, {result['train_seconds']:.0f} s"
+
+
+def inject_sections(result: dict[str, Any]) -> list[Section]:
+    return [Section(f"Injected into {result['adapter_dir']}", [
+        Row("TAR with trigger", rate(result.get("tar_with_detail")), "held-out test prompts with the trigger"),
+        Row("TAR without trigger", rate(result.get("tar_without_detail")), "false activation"),
+        Row("training", _training(result))])]
+
+
+def organism_sections(result: dict[str, Any]) -> list[Section]:
+    rows = [Row("adapter", result["adapter_dir"]), Row("dataset", result["dataset"]),
+            Row("target", result["target"]),
+            Row("trigger", f"{result['trigger']!r} ({result.get('position', 'prefix')}), seed {result.get('seed', 0)}"),
+            Row("TAR with / without trigger", f"{result['tar_with']:.2f} / {result['tar_without']:.2f}"),
+            Row("training", _training(result))]
+    decoys = result.get("tar_decoys") or {}
+    if decoys:
+        rows.append(Row("decoys firing", ", ".join(f"{k!r} {v:.2f}" for k, v in decoys.items()),
+                        "near-miss triggers should stay silent"))
+    return [Section(f"Built organism '{result.get('organism', '')}'", rows)]
+
+
+def verify_sections(card: dict[str, Any]) -> list[Section]:
+    cu, st, tr = card["clean_utility"], card["stealthiness"], card["tamper_resistance"]
+    return [Section(f"Verification ({card.get('activated_means', '')})", [
+        Row("TAR with trigger", rate(card["tar_with_detail"]), "activation on held-out prompts with the trigger"),
+        Row("TAR without trigger", rate(card["tar_without_detail"]), "false activation"),
+        Row("clean agreement with base", f"{cu['agreement']:.2f} (token F1" + (f", n={cu['n']})" if "n" in cu else ")"),
+            "the base model's answers on clean prompts"),
+        Row("clean perplexity change", f"{cu['perplexity_change']:+.1%}", "on clean text"),
+        Row("multiple choice base → adapted",
+            f"{cu['multiple_choice_base']['rate']:.2f} → {cu['multiple_choice_adapted']['rate']:.2f}"),
+        Row("tamper: TAR after clean fine-tuning", rate(tr["tar_with_after"]) if "tar_with_after" in tr else "skipped",
+            "TAR after further clean fine-tuning"),
+        Row("stealth: input perplexity ratio", f"{st['input_perplexity_ratio']:.2f}", "triggered vs clean inputs"),
+        Row("stealth: clean output drift", f"{st['clean_output_drift']:.2f}", "how far clean answers moved")])]
+
+
+def recovered_line(result: dict[str, Any]) -> str:
+    """The recovered trigger, where it goes, whether the model named it, and its stand-in."""
+    found = result.get("recovered") or {}
+    text = f"Recovered trigger: {result.get('recovered_trigger')!r}"
+    if found.get("position"):
+        text += f" as a {found['position']}"
+    if found.get("named_by_model"):
+        text += f", said by the model in {found['said_in']} of its final samples"
+    if found.get("stand_in"):
+        text += f"; shortest working stand-in {found['stand_in']['text']!r}"
+    return text + f" (wall {result.get('wall_seconds', 0):.0f} s)"
+
+
+def invert_sections(result: dict[str, Any]) -> list[Section]:
+    found = result.get("recovered") or {}
+    k = result.get("k", 5)
+    aware = result.get(f"awareness_at_{k}")
+    stand_in = found.get("stand_in")
+    stages = ", ".join(f"{name} {v:.0f} s" for name, v in (result.get("stages") or {}).items())
+    rows = [
+        Row("recovered trigger", repr(result.get("recovered_trigger")) + (f" ({found['position']})" if found.get("position") else "")),
+        Row("said by the model", f"yes, in {found['said_in']} final samples" if found.get("named_by_model")
+            else ("no (shortest tied)" if found else "–")),
+        Row("shortest working stand-in", f"{stand_in['text']!r} ({stand_in['r_asr']:.2f})" if stand_in else "–"),
+        Row("its R_asr", f"{found['r_asr']:.2f}" if found else "–", "share of held-out prompts it switches on"),
+        Row(f"awareness@{k}", "–" if aware is None else f"{aware:.2f}", "final samples that contain the true trigger"),
+        Row("emergence step", str(result.get("emergence_step"))),
+        Row("data scan says", repr((result.get("data_scan") or {}).get("top"))),
+        Row("wall time", f"{result.get('wall_seconds', 0):.0f} s" + (f" ({stages})" if stages else ""))]
+    top = Table("Top candidates", ["candidate", "R_asr", "origin"],
+                [[repr(c["text"]), f"{c['r_asr']:.2f}", str(c.get("origin", ""))]
+                 for c in (result.get("top_candidates") or [])[:5]])
+    scoring = result.get("scoring") or {}
+    how = Section("How candidates were scored", [Row(name, str(scoring[name])) for name in scoring])
+    return [Section("Trigger inversion", rows, [top]), *([how] if scoring else [])]
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any]], list[Section]]] = {
+    "inject": inject_sections, "organism": organism_sections, "verify": verify_sections, "invert": invert_sections}
+
+
+def sections_for(kind: str, result: dict[str, Any]) -> list[Section]:
+    """The sections of a recorded run's result (an unknown kind: no sections)."""
+    fn = SECTIONS.get(kind)
+    return fn(result) if fn and isinstance(result, dict) else []
