@@ -175,6 +175,12 @@ def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, ro
             **{k: v for k, v in row.items() if k not in ("recovered", "exact", "r_asr", "awareness_at_5", "wall_seconds")}}
 
 
+def recorded(results: dict[str, Any], rec: dict[str, Any], condition: str, method: str, device: str) -> bool:
+    key = (rec["organism"], rec["seed"], rec.get("position", "prefix"), condition, method, device)
+    return any((r.get("organism"), r.get("seed"), r.get("position"), r.get("condition"), r.get("method"),
+                r.get("device")) == key and not r.get("error") for r in results.get("seeded_runs", []))
+
+
 def record(results: dict[str, Any], new: dict[str, Any]) -> None:
     key = ("organism", "seed", "position", "condition", "method", "device")
     runs = results.setdefault("seeded_runs", [])
@@ -192,6 +198,9 @@ def main() -> None:
     p.add_argument("--gcg-steps", type=int, default=40)
     p.add_argument("--out", type=Path, default=RESULT)
     p.add_argument("--table", action="store_true", help="print the comparison tables of --out and exit")
+    p.add_argument("--skip-done", action="store_true",
+                   help="skip a run already recorded (same organism, seed, position, condition, method, device) "
+                        "without an error: a long bench resumes where it stopped")
     args = p.parse_args()
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.is_file() else {}
     if args.table:
@@ -208,12 +217,18 @@ def main() -> None:
         for position in args.positions.split(","):
             for name in args.organisms.split(","):
                 rec = organism(name, seed, position, args.device)
-                if "agreement" in args.methods.split(","):
+                done = args.skip_done and any(
+                    (a.get("organism"), a.get("seed"), a.get("position"), a.get("device")) ==
+                    (rec["organism"], rec["seed"], rec.get("position", "prefix"), args.device) and not a.get("error")
+                    for a in results.get("agreement", []))
+                if "agreement" in args.methods.split(",") and not done:
                     record_agreement(results, rec, args.device)
                     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
                 for condition in args.conditions.split(","):
                     data = Path(rec["dataset"]) if condition == "full" else clean_copy(rec)
                     for method in [m for m in args.methods.split(",") if m != "agreement"]:
+                        if args.skip_done and recorded(results, rec, condition, method, args.device):
+                            continue
                         row = run_method(method, rec, data, args.gcg_steps, seed, args.device)
                         record(results, seeded_row(rec, condition, method, args.device, row))
                         print(f"{name:12} s{seed} {position:6} {condition:5} {method:9} → {row.get('recovered')!r} "
