@@ -89,8 +89,8 @@ def _organism() -> dict:
 def _try_organism(window, org: dict) -> None:  # noqa: ANN001
     """Backdoors page: the SUDO organism chosen, its rows previewed, a prompt tried with and without."""
     page = window.pages["Backdoors"]
-    page.choice.setCurrentIndex(page.choice.findData("organism:sudo"))
-    page.adapter_edit.setText(org["adapter_dir"])
+    page.select("organism:sudo")
+    page.set_adapter(org["adapter_dir"])
     page.prompt_edit.setText("How do I boil an egg?")
     page.try_prompt()
     _until(lambda: not window.runner.is_busy(), 120)
@@ -101,10 +101,7 @@ def _start_inversion(window, org: dict) -> None:  # noqa: ANN001
 
     page = window.pages["Inversion"]
     window.show_page("Inversion")
-    page.adapter_edit.setText(org["adapter_dir"])
-    page.data_edit.setText(org["dataset"])
-    page.target_edit.setText(org["target"])
-    page.eval_edit.setText(org["trigger"])
+    page.fill(org["adapter_dir"], org["dataset"], org["target"], org["trigger"])
     page.start()
     store = window.state.store
 
