@@ -234,24 +234,25 @@ class BackdoorsPanel(QWidget):
         self.tabs.setCurrentWidget(self.plots)
         return self._submit("inject", request)
 
-    @Slot()
-    def verify(self) -> int | None:
+    def _start(self, what: str, build: Any, message: str = "") -> int | None:
+        """Build a request (bad input: one line on the page, nothing starts) and submit it."""
         try:
-            request = self.verify_request()
+            request = build()
         except B4GError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
-        self.message.setText("Verifying: activation, clean utility, tamper resistance, stealthiness …")
-        return self._submit("verify", request)
+        if message:
+            self.message.setText(message)
+        return self._submit(what, request)
+
+    @Slot()
+    def verify(self) -> int | None:
+        return self._start("verify", self.verify_request,
+                           "Verifying: activation, clean utility, tamper resistance, stealthiness …")
 
     @Slot()
     def try_prompt(self) -> int | None:
-        try:
-            request = self.try_request()
-        except B4GError as exc:
-            self.message.setText(f"⚠ {exc}")
-            return None
-        return self._submit("try", request)
+        return self._start("try", self.try_request)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
