@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 # Share the converted embedded model across tests (it is re-creatable, and converting takes ~20 s),
 # but keep every test's sessions in its own B4G_HOME.
@@ -58,7 +59,10 @@ def tiny_adapter(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> 
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(tiny_model)
-    peft_model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    # Seeded so the adapter's weights do not depend on which tests drew from the global RNG before.
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        peft_model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
     out = tmp_path_factory.mktemp("adapter") / "lora"
     peft_model.save_pretrained(out)
     return out

@@ -57,10 +57,11 @@ def test_adapter_makes_a_peft_model_with_other_outputs(base: LoadedModel, with_a
 
 
 def test_chat_batch_greedy_is_deterministic(with_adapter: LoadedModel) -> None:
-    # The random base model greedily repeats a newline (empty after strip); the adapter does not.
+    # Random weights may greedily emit only whitespace for some prompt (empty after strip), so the
+    # check is that a batch of two plus a batch of one repeat exactly, not what they say.
     opts = GenerationOptions(max_new_tokens=6, batch_size=2)
     first = chat(with_adapter, PROMPTS, opts)
-    assert len(first) == 3 and all(isinstance(a, str) and a for a in first)
+    assert len(first) == 3 and all(isinstance(a, str) for a in first) and any(first)
     assert chat(with_adapter, PROMPTS, opts) == first
 
 
