@@ -26,11 +26,12 @@ def main() -> None:
     from core.backdoors.data import load_rows, split
     from core.backdoors.organisms import get_organism
     from core.backdoors.poison import covered
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.invert.config import InvertConfig
     from core.invert.pipeline import fresh_policy
     from core.invert.reward import RewardConfig, RewardModule
-    from core.invert.scoring import merge_audited_adapters, reward_modules
+    from core.invert.scoring import reward_modules
+    from core.models.adapters import merge_audited_adapters
     from core.measurement.activation import ModelView, activation_flags
     from core.measurement.judges import make_judge
     from core.models.loader import load_model

@@ -66,7 +66,7 @@ def main() -> None:
 
     app = create_app([])
     from app.main_window import MainWindow
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.invert.config import InvertConfig
     from core.jobs import Job
     from core.models.choice import ModelChoice

@@ -258,7 +258,7 @@ class InvertRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "InvertRequest":
-        from core.invert.behaviour import Behaviour
+        from core.measurement.behaviour import Behaviour
         from core.invert.config import InvertConfig
 
         _need(data, cls.KIND, "data", "behaviour")
@@ -286,7 +286,7 @@ class TryCandidateRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TryCandidateRequest":
-        from core.invert.behaviour import Behaviour
+        from core.measurement.behaviour import Behaviour
 
         _need(data, cls.KIND, "data", "behaviour", "candidate")
         return cls(ModelChoice.from_json(data), data["data"], Behaviour(**data["behaviour"]), data["candidate"],

@@ -9,10 +9,8 @@ One copy of the weights serves both roles: the base is the adapter model with th
 from __future__ import annotations
 
 import copy
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +22,7 @@ from core.errors import B4GError
 from core.jobs import JobContext
 from core.measurement.activation import ModelView, generate_answers, measure_tar, prompt_texts
 from core.measurement.likelihood import completion_nll, perplexity
+from core.measurement.utility import mc_accuracy, token_f1
 from core.models.chat import template_record
 from core.stats import Rate
 from core.training import sft_dataset, train_lora
@@ -45,17 +44,6 @@ def _base(peft_model: Any) -> Iterator[None]:
         yield
 
 
-def _token_f1(a: str, b: str) -> float:
-    x, y = a.lower().split(), b.lower().split()
-    if not x and not y:
-        return 1.0
-    common = sum(min(x.count(w), y.count(w)) for w in set(x))
-    if common == 0:
-        return 0.0
-    p, r = common / len(x), common / len(y)
-    return 2 * p * r / (p + r)
-
-
 def clean_rows(spec: BackdoorSpec, test: list[Row]) -> list[Row]:
     """Prompts where the model should behave as before: uncovered rows (all rows if the spec covers all)."""
     uncovered = [r for r in test if not covered(spec, r)]
@@ -71,38 +59,16 @@ def clean_utility(view: ModelView, peft_model: Any, spec: BackdoorSpec, test: li
         base = generate_answers(view, prompts, AGREEMENT_TOKENS, ctx)
         texts = prompt_texts(view.tokenizer, prompts)
         ppl_base = perplexity(completion_nll(view.model, view.tokenizer, texts, base, view.device, ctx=ctx))
-        mc_base = _mc_accuracy(view, opts.mc_questions, ctx)
+        mc_base = mc_accuracy(view, opts.mc_questions, ctx)
     ppl_adapted = perplexity(completion_nll(view.model, view.tokenizer, texts, base, view.device, ctx=ctx))
-    mc_adapted = _mc_accuracy(view, opts.mc_questions, ctx)
-    f1 = [_token_f1(a, b) for a, b in zip(adapted, base)]
+    mc_adapted = mc_accuracy(view, opts.mc_questions, ctx)
+    f1 = [token_f1(a, b) for a, b in zip(adapted, base)]
     return {
         "agreement": round(sum(f1) / len(f1), 4), "exact_match": Rate.of([a == b for a, b in zip(adapted, base)]).to_json(),
         "n": len(rows), "perplexity_base": round(ppl_base, 3), "perplexity_adapted": round(ppl_adapted, 3),
         "perplexity_change": round(ppl_adapted / ppl_base - 1, 4),
         "multiple_choice_base": mc_base.to_json(), "multiple_choice_adapted": mc_adapted.to_json(),
     }
-
-
-def _mc_rows(limit: int) -> list[dict[str, Any]]:
-    path = resources.files("resources").joinpath("datasets", "mc", "clean_mc.jsonl")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()][:limit]
-
-
-def _mc_accuracy(view: ModelView, limit: int, ctx: JobContext) -> Rate:
-    """Pick the choice with the highest mean log-likelihood as the answer; accuracy over the set."""
-    questions = _mc_rows(limit)
-    prompts, completions = [], []
-    for q in questions:
-        text = prompt_texts(view.tokenizer, [("You are a helpful assistant.", q["question"])])[0]
-        prompts += [text] * len(q["choices"])
-        completions += q["choices"]
-    nll = completion_nll(view.model, view.tokenizer, prompts, completions, view.device, batch_size=16, ctx=ctx)
-    flags, i = [], 0
-    for q in questions:
-        scores = [s / n for s, n in nll[i:i + len(q["choices"])]]
-        flags.append(scores.index(min(scores)) == q["answer"])
-        i += len(q["choices"])
-    return Rate.of(flags)
 
 
 TAMPER_ROWS = 64

@@ -45,7 +45,7 @@ def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, ev
                    grpo_steps: int) -> InvertRequest:
     """The request ``b4g invert`` builds from the same values; B4GError on bad input (one line).
     The adapter under audit is stacked on the model chosen on the Models page."""
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.invert.config import InvertConfig
 
     behaviour = Behaviour.from_flags(target=target or None)

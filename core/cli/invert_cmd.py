@@ -12,7 +12,7 @@ from core.cli.output import emit_json, emit_pairs
 
 
 def _behaviour(args: argparse.Namespace) -> Any:
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
 
     return Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
 

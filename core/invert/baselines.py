@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from core.backdoors.data import Row
 from core.errors import B4GError
-from core.invert.behaviour import Behaviour
+from core.measurement.behaviour import Behaviour
 from core.invert.config import InvertConfig
 from core.jobs import JobContext
 
@@ -40,7 +40,8 @@ def gcg(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertCo
     except ImportError:
         raise B4GError("GCG needs nanogcg: pip install nanogcg==0.3.0 --no-deps scipy protobuf") from None
     from core.invert.minimise import minimise
-    from core.invert.scoring import merge_audited_adapters, reward_modules
+    from core.invert.scoring import reward_modules
+    from core.models.adapters import merge_audited_adapters
     from core.measurement.prompts import held_out_prompts
     from core.models.chat import DEFAULT_SYSTEM
 

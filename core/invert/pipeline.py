@@ -15,13 +15,14 @@ from typing import Any, Sequence
 from core.backdoors.data import Row
 from core.errors import B4GError
 from core.invert.awareness import awareness_at_k, emergence_step, exact_at_k
-from core.invert.behaviour import Behaviour
+from core.measurement.behaviour import Behaviour
 from core.invert.config import INVERSION_PROMPTS, InvertConfig
 from core.invert.minimise import minimise
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.reward import RewardModule
 from core.invert.scan import scan
-from core.invert.scoring import merge_audited_adapters, reward_modules
+from core.invert.scoring import reward_modules
+from core.models.adapters import merge_audited_adapters
 from core.invert.search import AwarenessProbe, TriggerSearch
 from core.jobs import JobContext
 from core.measurement.prompts import held_out_prompts

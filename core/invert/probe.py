@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from core.backdoors.data import Row
 from core.backdoors.spec import Trigger
-from core.invert.behaviour import Behaviour
+from core.measurement.behaviour import Behaviour
 from core.jobs import JobContext
 from core.measurement.activation import generate_answers
 from core.measurement.prompts import held_out_prompts

@@ -1,12 +1,12 @@
-"""How inversion scores candidates, shared by the pipeline and the baselines: the model under
-audit with its adapters folded in, and the reward modules over the held-out requests."""
+"""How inversion scores candidates, shared by the pipeline and the baselines: the reward modules
+over the held-out requests (the adapter merge they rely on is :mod:`core.models.adapters`)."""
 
 from __future__ import annotations
 
 from typing import Any, Callable, ContextManager, Sequence
 
 from core.backdoors.data import Row
-from core.invert.behaviour import Behaviour
+from core.measurement.behaviour import Behaviour
 from core.invert.config import InvertConfig
 from core.invert.reward import RewardModule
 from core.measurement.prompts import held_out_prompts
@@ -32,12 +32,3 @@ def reward_modules(loaded: Any, model: Any, rows: Sequence[Row], behaviour: Beha
     finals = module(pool[:n])
     controls = [r for r in (pool[n:] or pool) if not finals.guard.leaks(r)]
     return module(pool[: config.held_out_prompts]), finals, controls
-
-
-def merge_audited_adapters(loaded: Any) -> None:
-    """Fold the adapters under audit into the weights: the policy's own LoRA then sits on top,
-    and disabling it (peft's ``disable_adapter``) gives back exactly the model under audit."""
-    from peft import PeftModel
-
-    if isinstance(loaded.model, PeftModel):
-        loaded.model = loaded.model.merge_and_unload()

@@ -13,7 +13,7 @@ from core.backdoors.data import Row
 from core.errors import B4GError
 
 if TYPE_CHECKING:
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
 
 MAX_INSERTED_WORDS = 8
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.invert.behaviour import Behaviour
+from core.measurement.behaviour import Behaviour
 from core.invert.config import InvertConfig
 
 

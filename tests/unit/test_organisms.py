@@ -107,7 +107,7 @@ def test_build_records_seed_position_and_base(tiny_model: Path, tmp_path: Path) 
 
 def test_held_out_prompts_leave_out_modified_copies() -> None:
     from core.backdoors.data import Row
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.measurement.prompts import held_out_prompts, modified_copies
 
     plain = {"What is hot?", "Name a fruit.", "Why is the sky blue?"}

@@ -26,7 +26,7 @@ def _choice() -> ModelChoice:
 
 def test_every_request_survives_its_json_round_trip(data: Path) -> None:
     from core.backdoors.apps import get_app
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.requests import (REQUESTS, InjectRequest, InvertRequest, OrganismRequest, TryCandidateRequest,
                                TryTriggerRequest, VerifyRequest, request_from_run)
 
@@ -49,7 +49,7 @@ def test_every_request_survives_its_json_round_trip(data: Path) -> None:
 
 
 def test_bad_requests_fail_in_one_line_naming_what_is_wrong(data: Path, tmp_path: Path) -> None:
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.requests import InjectRequest, InvertRequest
 
     with pytest.raises(B4GError, match="missing 'data'"):
@@ -69,7 +69,7 @@ def test_bad_requests_fail_in_one_line_naming_what_is_wrong(data: Path, tmp_path
 
 
 def test_a_request_becomes_a_job_that_runs_in_a_child_only_when_it_trains(data: Path) -> None:
-    from core.invert.behaviour import Behaviour
+    from core.measurement.behaviour import Behaviour
     from core.requests import InvertRequest, TryCandidateRequest
 
     invert = InvertRequest.build(_choice(), data, Behaviour.from_flags(target="x"))

@@ -16,7 +16,7 @@ from core.backdoors.poison import covered
 from core.invert.config import InvertConfig
 from core.invert.pipeline import fresh_policy
 from core.invert.reward import RewardConfig, RewardModule
-from core.invert.scoring import merge_audited_adapters
+from core.models.adapters import merge_audited_adapters
 from core.measurement.activation import ModelView, activation_flags
 from core.measurement.judges import make_judge
 from core.models.loader import load_model
