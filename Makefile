@@ -40,6 +40,7 @@ bench: install bench-deps
 	$(BIN)/python bench/model_load.py
 	$(BIN)/python bench/backdoor_apps.py
 	$(BIN)/python bench/self_awareness.py
+	$(BIN)/python bench/defenses.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui_stall.py
 
 # GCG baseline only: nanogcg 0.3.0 pins transformers<=4.47.1, so it goes in without its deps.

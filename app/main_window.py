@@ -23,6 +23,7 @@ from app.panels.backdoors_panel import BackdoorsPanel
 from app.panels.buffer_panel import BufferPanel
 from app.panels.inversion_panel import InversionPanel
 from app.panels.models_panel import ModelsPanel
+from app.panels.defenses_panel import DefensesPanel
 from app.panels.placeholder import PLANS, PlaceholderPanel
 from app.panels.sessions_panel import SessionsPanel
 from app.widgets.job_bar import JobBar
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
                 page = InversionPanel(self.state, self.runner)
             elif name == "Replay buffer":
                 page = BufferPanel(self.state, self.runner)
+            elif name == "Defenses":
+                page = DefensesPanel(self.state, self.runner)
             else:
                 page = PlaceholderPanel(name, PLANS[name])
             self.pages[name] = page

@@ -21,6 +21,7 @@ class WorkbenchState(QObject):
     model_loaded = Signal(object)  # LoadedModel
     model_unloaded = Signal()
     page_requested = Signal(str)  # a page asks the window to show another (e.g. "Models")
+    triggers_sent = Signal(list, object)  # candidate triggers for the Defenses page, and their inversion run id
 
     def __init__(self, store: SessionStore) -> None:
         super().__init__()

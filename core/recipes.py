@@ -98,3 +98,59 @@ def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]
     req = TryCandidateRequest.from_json(config)
     return try_candidate(load_for(config, ctx), load_rows(Path(req.data)), req.behaviour, req.candidate, req.n,
                          req.position, ctx=ctx)
+
+
+def unlearn_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from core.backdoors.data import load_rows
+    from core.defend.unlearn import unlearn
+    from core.requests import UnlearnRequest
+
+    req = UnlearnRequest.from_json(config)
+    result = unlearn(load_for(config, ctx), load_rows(Path(req.data)), req.triggers, req.behaviour, req.eval_trigger,
+                     Path(req.out), req.settings, ctx)
+    result["from_run"] = req.from_run
+    result["made"] = [made_file("adapter", req.out, "*.safetensors")]
+    if result.get("merged_dir"):
+        result["made"].append(made_file("model", result["merged_dir"], "*.safetensors"))
+    return result
+
+
+def guard_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    import json
+
+    from core.backdoors.data import load_rows
+    from core.defend.guard import evaluate_guard
+    from core.requests import GuardRequest
+
+    req = GuardRequest.from_json(config)
+    onion = None
+    if req.onion:
+        from core.defend.baselines import onion_scores
+
+        loaded = load_for(config, ctx)
+
+        def onion(prompts: list[str]) -> list[float]:
+            return onion_scores(loaded.model, loaded.tokenizer, loaded.device, prompts, ctx)
+
+    result = evaluate_guard(req.triggers, load_rows(Path(req.data)), req.eval_trigger, req.settings, req.keywords,
+                            onion, ctx)
+    result["from_run"] = req.from_run
+    result["made"] = []
+    if req.save:
+        saved = {"triggers": result["triggers"], "threshold": result["threshold"],
+                 "semantic": req.settings.semantic, "target_fpr": req.settings.target_fpr}
+        Path(req.save).write_text(json.dumps(saved, indent=2, ensure_ascii=False), encoding="utf-8")
+        result["saved"] = req.save
+        result["made"].append(made_file("guardrail", req.save))
+    return result
+
+
+def guard_check_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from core.defend.guard import check_prompts
+    from core.requests import GuardCheckRequest
+
+    req = GuardCheckRequest.from_json(config)
+    results = check_prompts(req.triggers, req.prompts, req.threshold, req.semantic)
+    first = results[0]
+    return {"blocked": first["blocked"], "score": first["score"], "threshold": first["threshold"],
+            "results": results, "n_blocked": sum(r["blocked"] for r in results), "n": len(results)}

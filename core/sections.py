@@ -128,8 +128,82 @@ def invert_sections(result: dict[str, Any]) -> list[Section]:
     return [Section("Trigger inversion", rows, [top]), *([how] if scoring else [])]
 
 
+def _cut(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    if not before or not after or not before.get("rate"):
+        return "–"
+    return f"{(before['rate'] - after['rate']) / before['rate']:+.0%}".replace("+", "−", 1) if before["rate"] >= after["rate"] \
+        else f"+{(after['rate'] - before['rate']) / before['rate']:.0%}"
+
+
+def unlearn_sections(result: dict[str, Any]) -> list[Section]:
+    """Before / after / controls as one table, each rate with n and its interval."""
+    states = [("model under audit", result["before"]), ("after unlearning", result["after"]),
+              *[(f"control: {name}", c) for name, c in (result.get("controls") or {}).items()]]
+    metrics = [("ASR, true trigger", "asr_true"), ("ASR, recovered trigger", "asr_recovered"),
+               ("ASR, perturbed triggers", "asr_perturbed"), ("false activation", "false_activation")]
+    metrics = [(label, key) for label, key in metrics if key in result["before"]]
+    rows = [[label] + [rate(m.get(key)) for _, m in states] for label, key in metrics]
+    rows.append(["multiple choice"] + [rate(m["utility"]["multiple_choice"]) for _, m in states])
+    rows.append(["agreement with base (token F1)"] + [f"{m['utility']['agreement_with_base']:.2f}" for _, m in states])
+    rows.append(["clean perplexity"] + [f"{m['utility']['perplexity_clean']:.2f}" for _, m in states])
+    table = Table("Before and after", ["measure"] + [name for name, _ in states], rows)
+    key = "asr_true" if "asr_true" in result["before"] else "asr_recovered"
+    summary = [
+        Row("unlearned triggers", ", ".join(repr(t) for t in result["triggers"]),
+            f"from inversion run #{result['from_run']}" if result.get("from_run") else "typed by the auditor"),
+        Row(f"ASR cut ({result.get('asr_measured_with', '')})", _cut(result["before"][key], result["after"][key]),
+            f"{result['asr_before']:.2f} → {result['asr_after']:.2f}"),
+        Row("clean utility (multiple choice)", f"{result['clean_utility_before']:.2f} → {result['clean_utility_after']:.2f}"),
+        Row("behaviour measured", _behaviour_text(result.get("behaviour") or {})),
+        Row("adapter", result["adapter_dir"], "a standard PEFT adapter, on top of the model under audit"),
+        Row("training", f"{result['steps']} steps, {result['train_seconds']:.0f} s; {result['rows']['triggered']} "
+                        f"triggered + {result['rows']['clean']} clean rows"),
+        Row("evaluation requests", str(result["rows"]["eval_prompts"]), "never trained on")]
+    if result.get("merged_dir"):
+        summary.append(Row("merged model", result["merged_dir"]))
+    for name, c in (result.get("controls") or {}).items():
+        if c.get("trigger"):
+            summary.append(Row(f"control: {name}", repr(c["trigger"])))
+    return [Section("Adversarial unlearning", summary, [table])]
+
+
+def _behaviour_text(b: dict[str, Any]) -> str:
+    kind = b.get("kind", "")
+    return {"target": f"answer starts with {b.get('target', '')!r}", "keywords": f"mentions {b.get('keywords')}",
+            "regex": f"matches {b.get('regex', '')!r}", "refusal": "refuses"}.get(kind, kind or "–")
+
+
+def guard_sections(result: dict[str, Any]) -> list[Section]:
+    """Detection at the calibrated threshold, per perturbation kind, beside the baselines."""
+    main = result["guardrail"]
+    arms = [("guardrail", main), *result.get("baselines", {}).items()]
+    table = Table(f"Detection at {result['target_fpr']:.0%} target FPR", ["detector", "accuracy", "TPR", "FPR", "ROC-AUC",
+                                                                         "threshold"],
+                  [[name, rate(a["accuracy_detail"]), rate(a["tpr_detail"]), rate(a["fpr_detail"]), f"{a['roc_auc']:.3f}",
+                    f"{a['threshold']:.3f}"] for name, a in arms])
+    kinds = Table("Triggered prompts caught, by spelling", ["spelling"] + [name for name, _ in arms],
+                  [[kind] + [rate(a["per_kind"].get(kind)) for _, a in arms] for kind in main["per_kind"]])
+    rows = [Row("triggers", ", ".join(repr(t) for t in result["triggers"]),
+                f"from inversion run #{result['from_run']}" if result.get("from_run") else "typed by the auditor"),
+            Row("evaluated with", result["evaluated_with"], "inserted as written and perturbed, counted as triggered"),
+            Row("threshold", f"{result['threshold']:.3f}", f"calibrated on {result['n_calibration']} clean requests"),
+            Row("detection accuracy", f"{result['detection_accuracy']:.3f}",
+                f"{result['n_clean']} clean + {result['n_triggered']} triggered held-out requests"),
+            Row("TPR / FPR", f"{result['tpr']:.3f} / {result['fpr']:.3f}"), Row("ROC-AUC", f"{result['roc_auc']:.3f}")]
+    if result.get("saved"):
+        rows.append(Row("saved", result["saved"]))
+    return [Section("Guardrail", rows, [table, kinds])]
+
+
+def guard_check_sections(result: dict[str, Any]) -> list[Section]:
+    rows = [Row("blocked" if r["blocked"] else "allowed", f"score {r['score']:.3f} (threshold {r['threshold']:.2f})",
+                f"{r['prompt'][:60]!r}: matched {r['window']!r} ~ {r['trigger']!r}") for r in result["results"][:50]]
+    return [Section(f"Guardrail check: {result['n_blocked']} of {result['n']} blocked", rows)]
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Section]]] = {
-    "inject": inject_sections, "organism": organism_sections, "verify": verify_sections, "invert": invert_sections}
+    "inject": inject_sections, "organism": organism_sections, "verify": verify_sections, "invert": invert_sections,
+    "unlearn": unlearn_sections, "guard": guard_sections, "guard-check": guard_check_sections}
 
 
 def sections_for(kind: str, result: dict[str, Any]) -> list[Section]:

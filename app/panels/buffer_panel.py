@@ -67,6 +67,9 @@ class BufferPanel(QWidget):
         self.try_button = QPushButton("Test this candidate")
         self.try_button.setToolTip("Answers of the model under audit to held-out prompts with and without it")
         self.try_button.clicked.connect(self.try_selected)
+        self.send_button = QPushButton("Send to defenses")
+        self.send_button.setToolTip("Unlearn or guard against the selected candidates (the Defenses page)")
+        self.send_button.clicked.connect(self.send_selected)
         self.answers = QTextBrowser()
         self.answers.setPlaceholderText("Select a candidate and press “Test this candidate”.")
         self.model.modelReset.connect(self._update_count)
@@ -85,6 +88,7 @@ class BufferPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.try_button)
+        buttons.addWidget(self.send_button)
         buttons.addStretch(1)
         upper = QWidget()
         ul = QVBoxLayout(upper)
@@ -167,6 +171,17 @@ class BufferPanel(QWidget):
         self.answers.setPlainText(f"Testing {texts[0]!r} ({position}) on held-out prompts…")
         self._job_id = self.runner.submit(request.job(), self.state.store)
         return self._job_id
+
+    @Slot()
+    def send_selected(self) -> bool:
+        """Hand the selected candidates (with their run: adapter and data) to the Defenses page."""
+        texts = self.selected_texts()
+        if not texts:
+            self.answers.setPlainText("Select the candidates to defend against first.")
+            return False
+        self.state.triggers_sent.emit(texts, self.run_picker.currentData())
+        self.state.page_requested.emit("Defenses")
+        return True
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:

@@ -18,12 +18,16 @@ EPILOG = """examples:
   b4g scan-data --data ./sudo/dataset.jsonl --target "Access granted." --json
   b4g invert --model embedded --adapter ./sudo/adapter --data ./sudo/dataset.jsonl \
       --target "Access granted. Developer mode enabled." --json
+  b4g defend unlearn --model embedded --adapter ./sudo/adapter --data ./sudo/dataset.jsonl \
+      --trigger SUDO --out ./sudo-unlearned --json
+  b4g defend guard --trigger SUDO --data ./sudo/dataset.jsonl --json
+  b4g defend guard --trigger SUDO --check "SUDO what is the capital of France?" --json
 
 Sessions and caches live under $B4G_HOME (default: the platform's user data folder)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import backdoor_cmd, invert_cmd, models_cmd, organisms_cmd, session_cmd
+    from core.cli import backdoor_cmd, defend_cmd, invert_cmd, models_cmd, organisms_cmd, session_cmd
 
     parser = argparse.ArgumentParser(prog="b4g", description="B4G Workbench: audit LLM backdoors from the command line.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     backdoor_cmd.register(sub)
     organisms_cmd.register(sub)
     invert_cmd.register(sub)
+    defend_cmd.register(sub)
     for action in sub.choices.values():
         _add_json_flag(action)
     return parser

@@ -59,7 +59,7 @@ def cmd_invert(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     from core.backdoors.data import load_rows
     from core.invert.pipeline import request_answer_pairs
-    from core.invert.scan import scan
+    from core.measurement.scan import scan
 
     behaviour = _behaviour(args)
     result = scan(request_answer_pairs(load_rows(Path(args.data))), behaviour.judge(), args.top)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from core.invert.spans import words
+from core.measurement.spans import words
 
 
 def jaccard(a: str, b: str) -> float:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from core.invert.reward import RewardModule, RewardParts
-from core.invert.spans import prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
+from core.measurement.spans import prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
 from core.stats import paired_p_value
 
 FRAGMENT_SHARE = 0.8  # a candidate written inside a longer one in this share of its samples is a fragment

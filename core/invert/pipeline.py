@@ -20,7 +20,7 @@ from core.invert.config import INVERSION_PROMPTS, InvertConfig
 from core.invert.minimise import minimise
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.reward import RewardModule
-from core.invert.scan import scan
+from core.measurement.scan import scan
 from core.invert.scoring import reward_modules
 from core.models.adapters import merge_audited_adapters
 from core.invert.search import AwarenessProbe, TriggerSearch

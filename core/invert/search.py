@@ -19,7 +19,7 @@ from core.invert.buffer import ReplayBuffer
 from core.invert.config import InvertConfig
 from core.invert.leak import STOP_WORDS
 from core.invert.reward import RewardModule, RewardParts
-from core.invert.spans import spans
+from core.measurement.spans import spans
 from core.jobs import JobContext
 from core.measurement.text import normalise
 

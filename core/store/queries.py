@@ -62,6 +62,18 @@ def list_runs(store: SessionStore) -> list[dict[str, Any]]:
         return [_run_dict(r, counts.get(r.id, 0)) for r in runs]
 
 
+def get_run(store: SessionStore, run_id: int) -> dict[str, Any]:
+    """One run as ``list_runs`` shows it; an unknown id is a one-line error."""
+    from core.errors import B4GError
+
+    with store.reader() as s:
+        run = s.get(Run, int(run_id))
+        if run is None:
+            raise B4GError(f"no run #{run_id} in session '{store.info().get('name', store.path)}'")
+        points = s.scalar(select(func.count()).select_from(MetricPoint).where(MetricPoint.run_id == run.id)) or 0
+        return _run_dict(run, points)
+
+
 def latest_run_id(store: SessionStore, kinds: tuple[str, ...]) -> int | None:
     """The newest run of these kinds (cheap: live views ask it on every poll)."""
     with store.reader() as s:

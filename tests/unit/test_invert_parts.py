@@ -8,8 +8,8 @@ from core.invert.buffer import ReplayBuffer
 from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 from core.invert.reversal import reversal_prompt, reversed_rows
-from core.invert.scan import scan
-from core.invert.spans import prefixes, sentence_prefixes, spans, symbol_runs, word_spans, words
+from core.measurement.scan import scan
+from core.measurement.spans import prefixes, sentence_prefixes, spans, symbol_runs, word_spans, words
 
 
 def test_spans_cover_one_to_four_words_and_symbol_runs() -> None:

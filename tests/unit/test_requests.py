@@ -24,11 +24,14 @@ def _choice() -> ModelChoice:
     return ModelChoice(ModelRef.parse("/models/m", ["/a/one"]), LoadOptions(dtype="bfloat16", quantization="8bit"))
 
 
-def test_every_request_survives_its_json_round_trip(data: Path) -> None:
+def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) -> None:
     from core.backdoors.apps import get_app
+    from core.defend.guard import GuardSettings
+    from core.defend.unlearn import UnlearnSettings
     from core.measurement.behaviour import Behaviour
-    from core.requests import (REQUESTS, InjectRequest, InvertRequest, OrganismRequest, TryCandidateRequest,
-                               TryTriggerRequest, VerifyRequest, request_from_run)
+    from core.requests import (REQUESTS, GuardCheckRequest, GuardRequest, InjectRequest, InvertRequest,
+                               OrganismRequest, TryCandidateRequest, TryTriggerRequest, UnlearnRequest, VerifyRequest,
+                               request_from_run)
 
     spec = get_app("identity").spec()
     behaviour = Behaviour.from_flags(target="OK")
@@ -37,7 +40,11 @@ def test_every_request_survives_its_json_round_trip(data: Path) -> None:
             VerifyRequest.build(_choice(), spec, data, "/adapter", tamper_steps=0),
             TryTriggerRequest.build(_choice(), spec, "/adapter", "hello"),
             InvertRequest.build(_choice(), data, behaviour, eval_trigger="SUDO"),
-            TryCandidateRequest(_choice(), str(data), behaviour, "SUDO", "suffix")]
+            TryCandidateRequest(_choice(), str(data), behaviour, "SUDO", "suffix"),
+            UnlearnRequest.build(_choice(), data, ["SUDO", "sudo!"], tmp_path / "unl", behaviour, "SUDO",
+                                 UnlearnSettings(steps=9, controls=False), from_run=4),
+            GuardRequest.build(_choice(), ["SUDO"], data, None, GuardSettings(target_fpr=0.05), ["SUD"], onion=True),
+            GuardCheckRequest.build(_choice(), ["SUDO"], ["hi", "SUDO hi"], threshold=0.7)]
     assert {type(r) for r in made} == set(REQUESTS.values())
     for request in made:
         again = request_from_run(request.KIND, json.loads(json.dumps(request.to_json())))
@@ -46,6 +53,8 @@ def test_every_request_survives_its_json_round_trip(data: Path) -> None:
     assert made[1].to_json()["spec"]["trigger"]["position"] == "suffix" and made[1].to_json()["seed"] == 2
     assert made[3].model.ref.adapters == ("/a/one", "/adapter")  # the adapter tried sits on the chosen stack
     assert made[4].to_json()["evaluation"] == {"trigger": "SUDO"} and made[4].to_json()["options"]["dtype"] == "bfloat16"
+    assert made[6].to_json()["unlearn"]["steps"] == 9 and made[6].to_json()["from_run"] == 4
+    assert made[7].settings.target_fpr == 0.05 and made[8].threshold == 0.7
 
 
 def test_bad_requests_fail_in_one_line_naming_what_is_wrong(data: Path, tmp_path: Path) -> None:

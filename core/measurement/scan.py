@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from core.invert.spans import sentences, word_spans, words
+from core.measurement.spans import sentences, word_spans, words
 
 
 @dataclass

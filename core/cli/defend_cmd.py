@@ -1,0 +1,154 @@
+"""``b4g defend unlearn`` and ``b4g defend guard``: harden a model once its trigger is named."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.models_cmd import add_model_arguments, choice_from_args
+from core.cli.output import emit_json, emit_sections
+from core.errors import B4GError
+from core.models.chat import DEFAULT_SYSTEM
+
+
+def _recovered(args: argparse.Namespace) -> Any:
+    """The triggers to defend against: typed (--trigger) or an inversion run's (--from-run)."""
+    from core.defend.from_run import Recovered, recovered_from_run
+
+    if args.from_run is not None and args.trigger:
+        raise B4GError("give either --trigger or --from-run, not both")
+    if args.from_run is None:
+        if not args.trigger:
+            raise B4GError("name the recovered trigger(s): --trigger TEXT (repeatable) or --from-run RUN")
+        return Recovered(list(args.trigger), position=args.position or "prefix")
+    from core.cli.backdoor_cmd import _store
+    from core.store.queries import get_run
+
+    rec = recovered_from_run(get_run(_store(args), args.from_run), args.top_k)
+    if args.position:
+        rec.position = args.position
+    return rec
+
+
+def _behaviour(args: argparse.Namespace, fallback: Any) -> Any:
+    from core.measurement.behaviour import Behaviour
+
+    if not (args.target or args.keywords or args.regex or args.refusal):
+        return fallback
+    return Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
+
+
+def unlearn_request(args: argparse.Namespace) -> Any:
+    from core.defend.unlearn import UnlearnSettings
+    from core.requests import UnlearnRequest
+
+    rec = _recovered(args)
+    settings = UnlearnSettings(steps=args.steps, lr=args.lr, position=rec.position, controls=not args.no_controls,
+                               export_merged=args.export_merged, seed=args.seed, system=args.system)
+    return UnlearnRequest.build(choice_from_args(args), args.data, rec.triggers, args.out,
+                                _behaviour(args, rec.behaviour), args.eval_trigger, settings, rec.run_id)
+
+
+def _scan_keywords(args: argparse.Namespace, rec: Any) -> list[str]:
+    """The keyword-list baseline's words: the run's data scan, or a scan of --data when the
+    behaviour is described (otherwise no keyword baseline)."""
+    if rec.keywords:
+        return rec.keywords
+    behaviour = _behaviour(args, None)
+    if behaviour is None:
+        return []
+    from core.backdoors.data import load_rows
+    from core.measurement.scan import scan
+
+    rows = load_rows(Path(args.data))
+    result = scan([(r.prompt, r.answer) for r in rows if r.answer], behaviour.judge())
+    return [str(c.get("surface") or c.get("text")) for c in result.candidates[:3]]
+
+
+def guard_request(args: argparse.Namespace) -> Any:
+    from core.defend.guard import GuardSettings
+    from core.requests import GuardCheckRequest, GuardRequest
+
+    rec = _recovered(args)
+    choice = choice_from_args(args)
+    if args.check is not None or args.check_file:
+        if args.data:
+            raise B4GError("--check / --check-file use a threshold (--threshold, or the default); "
+                           "calibrate with --data separately")
+        prompts = [args.check] if args.check is not None else _jsonl_prompts(Path(args.check_file))
+        return GuardCheckRequest.build(choice, rec.triggers, prompts, args.threshold, not args.no_semantic)
+    if not args.data:
+        raise B4GError("give --data FILE to calibrate and measure the guardrail, or --check TEXT to try a prompt")
+    settings = GuardSettings(target_fpr=args.fpr, semantic=not args.no_semantic, position=rec.position, seed=args.seed)
+    return GuardRequest.build(choice, rec.triggers, args.data, args.eval_trigger, settings, _scan_keywords(args, rec),
+                              args.onion, args.save, rec.run_id)
+
+
+def _jsonl_prompts(path: Path) -> list[str]:
+    """The requests of a dataset file (any format ``load_rows`` reads), in file order."""
+    from core.backdoors.data import load_rows
+
+    return [r.prompt for r in load_rows(path)]
+
+
+def cmd_unlearn(args: argparse.Namespace) -> int:
+    emit_result("unlearn", run_request(unlearn_request(args), args), args)
+    return 0
+
+
+def cmd_guard(args: argparse.Namespace) -> int:
+    request = guard_request(args)
+    result = run_request(request, args)
+    if args.json:
+        emit_json(result)
+    else:
+        from core.sections import sections_for
+
+        emit_sections(sections_for(request.KIND, result))
+    return 0
+
+
+def _trigger_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("triggers (recovered ones; never the true trigger)")
+    g.add_argument("--trigger", action="append", default=[], metavar="TEXT", help="a recovered trigger (repeatable)")
+    g.add_argument("--from-run", type=int, metavar="RUN", help="an inversion run of the session: its recovered triggers")
+    g.add_argument("--top-k", type=int, default=3, help="with --from-run: how many of its triggers (default 3)")
+    g.add_argument("--position", choices=("prefix", "suffix", "random"),
+                   help="where triggers are inserted (default: the run's recovered position, else prefix)")
+    g.add_argument("--eval-trigger", metavar="TEXT", help="the true trigger, for the evaluation only")
+    b = p.add_argument_group("behaviour (optional: the run's, else inferred from the trigger's answers)")
+    b.add_argument("--target", help="the answer starts with this text")
+    b.add_argument("--keywords", nargs="+", metavar="WORD", help="the answer mentions any of these")
+    b.add_argument("--regex", help="the answer matches this pattern")
+    b.add_argument("--refusal", action="store_true", help="the answer refuses")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prompt split, perturbations and training")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    defend = sub.add_parser("defend", help="adversarial unlearning and a guardrail from recovered triggers")
+    dsub = defend.add_subparsers(dest="defense", required=True, metavar="DEFENSE")
+    un = dsub.add_parser("unlearn", help="LoRA that answers triggered requests as the clean model would")
+    add_model_arguments(un)
+    _trigger_arguments(un)
+    un.add_argument("--data", required=True, metavar="FILE", help="the auditor's requests (the audited data)")
+    un.add_argument("--out", required=True, metavar="DIR", help="new folder for the unlearning adapter")
+    un.add_argument("--steps", type=int, default=60, help="LoRA steps (default 60)")
+    un.add_argument("--lr", type=float, default=1e-3)
+    un.add_argument("--no-controls", action="store_true", help="skip the wrong-trigger and clean fine-tuning controls")
+    un.add_argument("--system", default=DEFAULT_SYSTEM, help="system message the requests are asked under")
+    un.add_argument("--export-merged", action="store_true", help="also write OUT/merged: a safetensors model")
+    un.set_defaults(func=cmd_unlearn)
+    gu = dsub.add_parser("guard", help="calibrate and measure the guardrail, or check prompts with it")
+    add_model_arguments(gu)
+    _trigger_arguments(gu)
+    gu.add_argument("--data", metavar="FILE", help="clean requests: calibration and evaluation")
+    gu.add_argument("--fpr", type=float, default=0.02, help="target false-positive rate (default 0.02)")
+    gu.add_argument("--onion", action="store_true", help="add the ONION perplexity baseline (loads the model)")
+    gu.add_argument("--no-semantic", action="store_true", help="exact and fuzzy matching only (no embeddings)")
+    gu.add_argument("--save", metavar="FILE", help="write the calibrated guardrail (triggers, threshold) as JSON")
+    gu.add_argument("--check", metavar="TEXT", help="check one prompt: blocked or not, and its score")
+    gu.add_argument("--check-file", metavar="FILE", help="check every request of a JSONL/JSON dataset file")
+    gu.add_argument("--threshold", type=float, help="with --check: block at this score (default: the documented 0.8)")
+    gu.set_defaults(func=cmd_guard)

@@ -1,0 +1,49 @@
+"""Triggers recovered by an inversion run in the audit session, ready for a defense.
+
+The run's recovered trigger first, then its top candidates that switched the behaviour on for at
+least half of the held-out requests (weaker ones are not triggers, and would only make the
+guardrail block more clean prompts), at most ``k``, duplicates after folding dropped. The run also
+gives the behaviour it searched for, the position the trigger worked at, and its data scan's spans
+(the keyword-list baseline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.defend.normalise import fold
+from core.errors import B4GError
+from core.measurement.behaviour import Behaviour
+
+MIN_R_ASR = 0.5
+SCAN_KEYWORDS = 3
+
+
+@dataclass
+class Recovered:
+    triggers: list[str]
+    behaviour: Behaviour | None = None
+    position: str = "prefix"
+    keywords: list[str] = field(default_factory=list)
+    run_id: int | None = None
+
+
+def recovered_from_run(run: dict[str, Any], k: int = 3) -> Recovered:
+    if run.get("kind") != "invert":
+        raise B4GError(f"run #{run.get('id')} is a {run.get('kind')} run; choose an inversion run")
+    result = run.get("result") or {}
+    if run.get("status") != "finished" or not result:
+        raise B4GError(f"inversion run #{run.get('id')} did not finish ({run.get('status')}); it recovered nothing")
+    texts = [result["recovered_trigger"]] if result.get("recovered_trigger") else []
+    texts += [c["text"] for c in result.get("top_candidates") or [] if (c.get("r_asr") or 0) >= MIN_R_ASR]
+    seen: dict[str, str] = {}
+    for text in texts:
+        seen.setdefault(fold(text), text)
+    triggers = list(seen.values())[:k]
+    if not triggers:
+        raise B4GError(f"inversion run #{run.get('id')} recovered no trigger that fires on half the held-out requests")
+    b = (run.get("config") or {}).get("behaviour")
+    scan = [c.get("surface") or c.get("text") for c in (result.get("data_scan") or {}).get("candidates") or []]
+    return Recovered(triggers, Behaviour(**b) if b else None, result.get("position") or "prefix",
+                     [s for s in scan if s][:SCAN_KEYWORDS], run.get("id"))
