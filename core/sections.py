@@ -158,7 +158,9 @@ def unlearn_sections(result: dict[str, Any]) -> list[Section]:
         Row("adapter", result["adapter_dir"], "a standard PEFT adapter, on top of the model under audit"),
         Row("training", f"{result['steps']} steps, {result['train_seconds']:.0f} s; {result['rows']['triggered']} "
                         f"triggered + {result['rows']['clean']} clean rows"),
-        Row("evaluation requests", str(result["rows"]["eval_prompts"]), "never trained on")]
+        Row("evaluation requests", f"{result['rows']['eval_prompts']} for the ASRs, the first "
+                                   f"{result['rows'].get('utility_prompts', '–')} also answered in full (agreement, perplexity)",
+            "never trained on")]
     if result.get("merged_dir"):
         summary.append(Row("merged model", result["merged_dir"]))
     for name, c in (result.get("controls") or {}).items():

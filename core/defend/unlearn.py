@@ -44,8 +44,9 @@ class UnlearnSettings:
     batch_size: int = 8
     max_length: int = 160
     train_prompts: int = 96
-    eval_prompts: int = 64
-    answer_tokens: int = 48  # tokens of each safe / own / agreement answer
+    eval_prompts: int = 64  # evaluation requests for the ASRs (teacher-forced: cheap)
+    utility_prompts: int = 32  # the first of them, answered in full for agreement and perplexity (generation: dear)
+    answer_tokens: int = 32  # tokens of each safe / own / agreement answer
     position: str = "prefix"
     controls: bool = True
     export_merged: bool = False
@@ -81,7 +82,7 @@ class Probe:
     """What every model state is measured on: the evaluation requests, and the triggers."""
 
     prompts: list[str]
-    base_answers: list[str]
+    base_answers: list[str]  # the clean model's answers to the first of ``prompts`` (utility)
     judge: Any
     eval_trigger: str | None
     recovered: str
@@ -105,9 +106,10 @@ class Probe:
         out["asr_recovered"] = self.asr(view, self.recovered, ctx).to_json()
         out["asr_perturbed"] = self.perturbed(view, ctx).to_json()
         out["false_activation"] = Rate.of(activation_flags(view, _prompts(self.prompts, self.settings.system), self.judge, ctx)).to_json()
-        answers = generate_answers(view, _prompts(self.prompts, self.settings.system), self.settings.answer_tokens, ctx)
+        asked = self.prompts[: len(self.base_answers)]
+        answers = generate_answers(view, _prompts(asked, self.settings.system), self.settings.answer_tokens, ctx)
         f1 = [token_f1(a, b) for a, b in zip(answers, self.base_answers)]
-        texts = prompt_texts(view.tokenizer, _prompts(self.prompts, self.settings.system))
+        texts = prompt_texts(view.tokenizer, _prompts(asked, self.settings.system))
         ppl = perplexity(completion_nll(view.model, view.tokenizer, texts, self.base_answers, view.device, ctx=ctx))
         out["utility"] = {"multiple_choice": mc_accuracy(view, self.settings.mc_questions, ctx).to_json(),
                           "agreement_with_base": round(sum(f1) / len(f1), 4), "perplexity_clean": round(ppl, 3)}
@@ -202,7 +204,8 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
     ctx.log(f"answers of the clean model for {len(train) + len(held)} requests")
     with _base_context(loaded.model):
         safe = generate_answers(view, _prompts(train, settings.system), settings.answer_tokens, ctx)
-        base_eval = generate_answers(view, _prompts(held, settings.system), settings.answer_tokens, ctx)
+        base_eval = generate_answers(view, _prompts(held[: settings.utility_prompts], settings.system),
+                                     settings.answer_tokens, ctx)
     own = own_answers(view, train, {r.prompt: r.answer for r in rows if r.answer}, settings, ctx)
     behaviour = behaviour or infer_behaviour(view, held, base_eval, triggers[0], settings, ctx)
     merge_audited_adapters(loaded)
@@ -238,7 +241,7 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
         "before": before, "after": after, "controls": controls,
         "triggers": triggers, "behaviour": behaviour.to_json(),
         "rows": {"triggered": sum(r.role == "triggered" for r in unlearning), "clean": sum(r.role == "clean" for r in unlearning),
-                 "train_prompts": len(train), "eval_prompts": len(held)},
+                 "train_prompts": len(train), "eval_prompts": len(held), "utility_prompts": len(base_eval)},
         "train_seconds": round(outcome.seconds, 2), "steps": outcome.steps, "losses": outcome.losses,
         "settings": settings.to_json(), "template": template_record(loaded.tokenizer, settings.system),
         "base": {"device": loaded.device, "dtype": loaded.dtype, "quantization": loaded.options.quantization},

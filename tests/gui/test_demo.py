@@ -1,6 +1,7 @@
 """The self-awareness demo, end to end on the tiny model: every stage runs and lands in the
-session, the side text follows, and the buffer inspector tests what was recovered (no recovery
-is asserted: the tiny random model has no real self-awareness to find)."""
+session, the side text follows, the buffer inspector tests what was recovered, and the Defenses
+page takes over (no recovery is asserted: the tiny random model has no real self-awareness to
+find; with nothing recovered, the demo says there is nothing to defend against)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def test_demo_runs_every_stage_on_the_tiny_model(qtbot, window, tiny_model, monk
 
     monkeypatch.setattr(BackdoorsPanel, "inject_request", small_build)
     monkeypatch.setattr(InversionPanel, "build_request", small_invert)
+    from app.panels.defenses_panel import DefensesPanel
+
+    real_unlearn = DefensesPanel.unlearn_request
+
+    def small_unlearn(self):
+        request = real_unlearn(self)
+        request.settings.steps, request.settings.controls = 3, False
+        return request
+
+    monkeypatch.setattr(DefensesPanel, "unlearn_request", small_unlearn)
     from app.demo import DemoController
     from core.models.choice import ModelChoice
     from core.models.ref import ModelRef
@@ -40,11 +51,15 @@ def test_demo_runs_every_stage_on_the_tiny_model(qtbot, window, tiny_model, monk
     demo.start(ModelChoice(ModelRef.parse(str(tiny_model))))
     qtbot.waitUntil(lambda: bool(ends), timeout=600000)
     assert ends[0][0] == "finished", ends
-    assert stages == ["build", "verify", "invert", "test"]
+    assert stages[:4] == ["build", "verify", "invert", "test"]
+    assert stages[4:] in (["nothing"], ["unlearn", "guard", "done"])
     kinds = [(r["kind"], r["status"]) for r in list_runs(window.state.store)]
     assert ("organism", "finished") in kinds and ("invert", "finished") in kinds
     assert "The recovered trigger" in demo.text.toPlainText() and demo.dock.isVisible()
-    assert window.nav.currentRow() == 3  # the Replay buffer page, testing the recovered candidate
-    assert not window.user_jobs_pending()  # the buffer test is part of the demo: nothing left running
+    assert window.nav.currentRow() == 4  # the Defenses page, last
+    assert not window.user_jobs_pending()  # the buffer test and the defenses are part of the demo
     if demo.inversion["recovered_trigger"]:  # the tiny model may recover nothing; when it does, it was tested
         assert "with the candidate" in window.pages["Replay buffer"].answers.toHtml()
+    if stages[-1] == "done":
+        assert any((r["kind"], r["status"]) == ("unlearn", "finished") for r in list_runs(window.state.store))
+        assert "Hardened" in demo.text.toPlainText()
