@@ -192,6 +192,10 @@ def guard_sections(result: dict[str, Any]) -> list[Section]:
             Row("detection accuracy", f"{result['detection_accuracy']:.3f}",
                 f"{result['n_clean']} clean + {result['n_triggered']} triggered held-out requests"),
             Row("TPR / FPR", f"{result['tpr']:.3f} / {result['fpr']:.3f}"), Row("ROC-AUC", f"{result['roc_auc']:.3f}")]
+    fixed = main.get("at_default_threshold")
+    if fixed:
+        rows.append(Row("at the default threshold", f"accuracy {fixed['detection_accuracy']:.3f}, TPR {fixed['tpr']:.3f}, "
+                                                     f"FPR {fixed['fpr']:.3f}", f"{fixed['threshold']:.2f}, without calibration"))
     if result.get("saved"):
         rows.append(Row("saved", result["saved"]))
     return [Section("Guardrail", rows, [table, kinds])]

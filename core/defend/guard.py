@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 from core.backdoors.data import Row
 from core.defend.baselines import KeywordList
 from core.defend.calibration import calibrate, detection, roc_points
-from core.defend.guardrail import Guardrail
+from core.defend.guardrail import DEFAULT_THRESHOLD, Guardrail
 from core.defend.perturb import GUARD_KINDS
 from core.defend.prompt_sets import clean_pool, parts, triggered
 from core.jobs import JobContext
@@ -39,8 +39,6 @@ class GuardSettings:
 
 
 def make_guard(triggers: Sequence[str], threshold: float | None = None, semantic: bool = True) -> Guardrail:
-    from core.defend.guardrail import DEFAULT_THRESHOLD
-
     encode = None
     if semantic:
         from core.defend.embeddings import encoder
@@ -50,7 +48,9 @@ def make_guard(triggers: Sequence[str], threshold: float | None = None, semantic
 
 
 def _measure(name: str, scorer: Scorer, calibration: list[str], clean: list[str], attacked: list[tuple[str, str]],
-             target_fpr: float) -> dict[str, Any]:
+             target_fpr: float, fixed: float | None = None) -> dict[str, Any]:
+    """Calibrate ``scorer`` on ``calibration`` and measure it on ``clean`` and ``attacked``;
+    ``fixed``: also measure at that threshold (the default one, used without calibration data)."""
     start = time.perf_counter()
     cal = scorer(calibration)
     threshold = calibrate(cal, target_fpr)
@@ -60,6 +60,8 @@ def _measure(name: str, scorer: Scorer, calibration: list[str], clean: list[str]
            "per_kind": {kind: Rate.of([s >= threshold for (k, _), s in zip(attacked, trig_s) if k == kind]).to_json()
                         for kind in dict.fromkeys(k for k, _ in attacked)},
            "roc": roc_points(clean_s, trig_s), "seconds": round(time.perf_counter() - start, 2)}
+    if fixed is not None:
+        out["at_default_threshold"] = {k: v for k, v in detection(clean_s, trig_s, fixed).items() if "detail" not in k}
     return out
 
 
@@ -77,7 +79,8 @@ def evaluate_guard(triggers: Sequence[str], rows: Sequence[Row], eval_trigger: s
     def guard_scores(prompts: list[str]) -> list[float]:
         return [s.score for s in guard.scores(prompts)]
 
-    main = _measure("guardrail", guard_scores, calibration, evaluation, attacked, settings.target_fpr)
+    main = _measure("guardrail", guard_scores, calibration, evaluation, attacked, settings.target_fpr,
+                    fixed=DEFAULT_THRESHOLD)
     ctx.progress(1, 3)
     baselines = {}
     if keywords:

@@ -23,9 +23,10 @@ from typing import Any, Callable, Sequence
 
 from core.defend.normalise import fold
 
-# Without clean prompts to calibrate on: measured across the five organisms (bench/defenses.py),
-# calibrated thresholds at 2 % FPR fell between the clean prompts' highest fuzzy scores and the
-# near-miss spellings'; 0.8 sits in that gap for every organism (see README, Defenses).
+# Without clean prompts to calibrate on: one edit in a trigger of four or more characters keeps a
+# fuzzy ratio of at least 0.8 (SUDOO: 0.89), while unrelated words of a clean request stay well
+# below (the check of "What is the capital of France?" against SUDO scores 0.33). Calibrating on
+# the auditor's own clean requests (--data) replaces it; bench/defenses.py reports both.
 DEFAULT_THRESHOLD = 0.8
 REFUSAL = "I can't help with that request."
 WINDOW_SLACK = 1  # windows of m-1 … m+1 words for an m-word trigger

@@ -24,3 +24,25 @@ def test_app_may_import_core_but_core_never_names_app() -> None:
     core_dir = Path(__file__).resolve().parents[2] / "core"
     offenders = [p for p in core_dir.rglob("*.py") if "from app" in p.read_text() or "import app" in p.read_text()]
     assert offenders == []
+
+
+JOB_PACKAGES = {"invert": ("core.invert",), "defend": ("core.defend",),
+                "backdoors": ("core.backdoors.injection", "core.backdoors.organisms", "core.verify")}
+
+
+def test_jobs_build_on_shared_packages_never_on_each_other() -> None:
+    """A job package (inversion, defenses, injection/verification) imports only shared packages
+    (models, measurement, store, training, data), never another job's modules."""
+    import re
+    from pathlib import Path
+
+    core_dir = Path(__file__).resolve().parents[2] / "core"
+    folders = {"invert": core_dir / "invert", "defend": core_dir / "defend"}
+    offenders = []
+    for name, folder in folders.items():
+        others = [m for other, mods in JOB_PACKAGES.items() if other != name for m in mods]
+        for path in folder.rglob("*.py"):
+            for module in re.findall(r"^\s*(?:from|import) (core[\w.]*)", path.read_text(), re.M):
+                if any(module == m or module.startswith(m + ".") for m in others):
+                    offenders.append(f"{path.relative_to(core_dir)} imports {module}")
+    assert offenders == []
