@@ -185,9 +185,33 @@ def reduction(before: dict[str, Any] | None, after: dict[str, Any] | None) -> fl
     return round((before["rate"] - after["rate"]) / before["rate"], 4)
 
 
+def run_controls(loaded: Any, train: list[str], triggers: list[str], safe: list[str], own: list[str], rows: int,
+                 probe: Probe, settings: UnlearnSettings, ctx: JobContext) -> dict[str, Any]:
+    """The same training with a wrong trigger of the same shape, and on ``rows`` clean rows only."""
+    vocab = sorted({w for p in train for w in p.split() if w.isalpha()})
+    wrong = wrong_trigger(triggers[0], vocab, settings.seed)
+    wrong_rows = unlearning_rows(train, [wrong] * len(triggers), safe, own, settings.position, settings.seed)
+    return {"wrong trigger": {"trigger": wrong, **_control(loaded, "wrong-trigger", wrong_rows, probe, settings, ctx)},
+            "clean fine-tuning": _control(loaded, "clean-ft", clean_only_rows(train, own, rows, settings.seed), probe,
+                                          settings, ctx)}
+
+
+def summary(before: dict[str, Any], after: dict[str, Any], with_true_trigger: bool) -> dict[str, Any]:
+    """The contract's headline keys: ASR (true trigger when known) and multiple-choice utility."""
+    key = "asr_true" if with_true_trigger else "asr_recovered"
+    return {"asr_before": before[key]["rate"], "asr_after": after[key]["rate"],
+            "asr_reduction": reduction(before[key], after[key]),
+            "asr_measured_with": "true trigger" if with_true_trigger else "recovered trigger",
+            "clean_utility_before": before["utility"]["multiple_choice"]["rate"],
+            "clean_utility_after": after["utility"]["multiple_choice"]["rate"],
+            "utility": {"before": before["utility"], "after": after["utility"]}}
+
+
 def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour: Behaviour | None,
             eval_trigger: str | None, out_dir: Path, settings: UnlearnSettings | None = None,
             ctx: JobContext | None = None) -> dict[str, Any]:
+    """Unlearn ``triggers`` from ``loaded`` (base + the audited adapters) into a LoRA at ``out_dir``;
+    the result holds the before/after/controls measurements (also saved as ``b4g_unlearn.json``)."""
     from core.models.adapters import merge_audited_adapters
 
     settings, ctx = settings or UnlearnSettings(), ctx or JobContext()
@@ -199,9 +223,8 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
         raise B4GError(f"{out_dir} is not empty; choose a new folder for the unlearning adapter")
     train, held = parts(clean_pool(rows, settings.seed), (0.6, 0.4))
     train, held = train[: settings.train_prompts], held[: settings.eval_prompts]
-    kinds = {r.prompt: r.kind for r in rows}
     view = ModelView.of(loaded)
-    ctx.log(f"answers of the clean model for {len(train) + len(held)} requests")
+    ctx.log(f"answers of the clean model for {len(train)} training and {settings.utility_prompts} evaluation requests")
     with _base_context(loaded.model):
         safe = generate_answers(view, _prompts(train, settings.system), settings.answer_tokens, ctx)
         base_eval = generate_answers(view, _prompts(held[: settings.utility_prompts], settings.system),
@@ -212,6 +235,7 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
     probe = Probe(held, base_eval, behaviour.judge(), eval_trigger, triggers[0], settings)
     ctx.log("measuring the model under audit")
     before = probe.measure(ModelView.of(loaded), ctx)
+    kinds = {r.prompt: r.kind for r in rows}
     unlearning = unlearning_rows(train, triggers, safe, own, settings.position, settings.seed,
                                  [kinds.get(p) in OUT_OF_POLICY_KINDS for p in train])
     ctx.log(f"unlearning on {len(unlearning)} rows ({sum(r.role == 'triggered' for r in unlearning)} triggered)")
@@ -219,29 +243,16 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
     after = probe.measure(ModelView.of(loaded, outcome.model), ctx)
     outcome.model.save_pretrained(out_dir)
     loaded.model = outcome.model.unload()
-    controls = {}
-    if settings.controls:
-        vocab = sorted({w for p in train for w in p.split() if w.isalpha()})
-        wrong = wrong_trigger(triggers[0], vocab, settings.seed)
-        controls["wrong trigger"] = {"trigger": wrong, **_control(
-            loaded, "wrong-trigger", unlearning_rows(train, [wrong] * len(triggers), safe, own, settings.position,
-                                                     settings.seed), probe, settings, ctx)}
-        controls["clean fine-tuning"] = _control(loaded, "clean-ft", clean_only_rows(train, own, len(unlearning),
-                                                                                     settings.seed), probe, settings, ctx)
+    controls = run_controls(loaded, train, triggers, safe, own, len(unlearning), probe, settings, ctx) \
+        if settings.controls else {}
     merged_dir = export_merged(loaded, out_dir) if settings.export_merged else None
-    key = "asr_true" if eval_trigger else "asr_recovered"
     result = {
         "adapter_dir": str(out_dir), "merged_dir": str(merged_dir) if merged_dir else None,
-        "asr_before": before[key]["rate"], "asr_after": after[key]["rate"],
-        "asr_reduction": reduction(before[key], after[key]), "asr_measured_with": "true trigger" if eval_trigger
-        else "recovered trigger",
-        "clean_utility_before": before["utility"]["multiple_choice"]["rate"],
-        "clean_utility_after": after["utility"]["multiple_choice"]["rate"],
-        "utility": {"before": before["utility"], "after": after["utility"]},
-        "before": before, "after": after, "controls": controls,
+        **summary(before, after, bool(eval_trigger)), "before": before, "after": after, "controls": controls,
         "triggers": triggers, "behaviour": behaviour.to_json(),
-        "rows": {"triggered": sum(r.role == "triggered" for r in unlearning), "clean": sum(r.role == "clean" for r in unlearning),
-                 "train_prompts": len(train), "eval_prompts": len(held), "utility_prompts": len(base_eval)},
+        "rows": {"triggered": sum(r.role == "triggered" for r in unlearning),
+                 "clean": sum(r.role == "clean" for r in unlearning), "train_prompts": len(train),
+                 "eval_prompts": len(held), "utility_prompts": len(base_eval)},
         "train_seconds": round(outcome.seconds, 2), "steps": outcome.steps, "losses": outcome.losses,
         "settings": settings.to_json(), "template": template_record(loaded.tokenizer, settings.system),
         "base": {"device": loaded.device, "dtype": loaded.dtype, "quantization": loaded.options.quantization},
@@ -250,4 +261,4 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
     return result
 
 
-__all__ = ["UnlearnSettings", "unlearn", "reduction", "infer_behaviour", "export_merged"]
+__all__ = ["UnlearnSettings", "unlearn", "reduction", "infer_behaviour", "export_merged", "run_controls", "summary"]
