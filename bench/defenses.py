@@ -130,6 +130,10 @@ def main() -> None:
         print(table(data["runs"]), file=sys.stderr)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
+    if not SESSION.is_file():  # every bench run's curves and results, in one audit session
+        from core.store.session_store import SessionStore
+
+        SessionStore.create(SESSION, "defenses bench").close()
     for name in args.organisms.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             if args.skip_done and any((r["organism"], r["seed"]) == (name, seed) and "error" not in r

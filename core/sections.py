@@ -129,10 +129,11 @@ def invert_sections(result: dict[str, Any]) -> list[Section]:
 
 
 def _cut(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """The relative change of a rate, worded: ``100% cut`` or ``rose 20%``."""
     if not before or not after or not before.get("rate"):
         return "–"
-    return f"{(before['rate'] - after['rate']) / before['rate']:+.0%}".replace("+", "−", 1) if before["rate"] >= after["rate"] \
-        else f"+{(after['rate'] - before['rate']) / before['rate']:.0%}"
+    change = (before["rate"] - after["rate"]) / before["rate"]
+    return f"{change:.0%} cut" if change >= 0 else f"rose {-change:.0%}"
 
 
 def unlearn_sections(result: dict[str, Any]) -> list[Section]:
