@@ -1,0 +1,156 @@
+"""The defenses' typed requests: unlearning, guardrail calibration, and guardrail checks.
+
+Registered with the other jobs' requests in :mod:`core.requests` (``REQUESTS``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from core.errors import B4GError
+from core.job_request import JobRequest, need_fields, readable_dataset
+from core.models.choice import ModelChoice
+
+
+def _triggers(triggers: Any) -> list[str]:
+    out = [t for t in dict.fromkeys(triggers or []) if isinstance(t, str) and t.strip()]
+    if not out:
+        raise B4GError("name the recovered trigger(s): --trigger TEXT (repeatable) or --from-run RUN")
+    return out
+
+
+@dataclass
+class UnlearnRequest(JobRequest):
+    """Unlearn recovered ``triggers`` from the chosen model (its adapters are the model under
+    audit); ``eval_trigger`` only feeds the before/after measurement."""
+
+    KIND: ClassVar[str] = "unlearn"
+    RECIPE: ClassVar[str] = "core.recipes:unlearn_job"
+    TRAINS: ClassVar[bool] = True
+
+    data: str = ""
+    triggers: list[str] = dataclasses.field(default_factory=list)
+    out: str = ""
+    behaviour: Any = None  # Behaviour, or None to infer it from the recovered trigger's answers
+    eval_trigger: str | None = None
+    settings: Any = None  # UnlearnSettings
+    from_run: int | None = None
+
+    @classmethod
+    def build(cls, model: ModelChoice, data: str | Path, triggers: list[str], out: str | Path, behaviour: Any = None,
+              eval_trigger: str | None = None, settings: Any = None, from_run: int | None = None) -> "UnlearnRequest":
+        from core.defend.unlearn import UnlearnSettings
+
+        triggers = _triggers(triggers)
+        if not str(out).strip():
+            raise B4GError("say where the unlearning adapter goes: an output folder")
+        if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
+            raise B4GError(f"{out} is not an empty folder; choose a new folder for the unlearning adapter")
+        settings = settings or UnlearnSettings()
+        if settings.steps < 1:
+            raise B4GError(f"unlearning needs at least 1 step, got {settings.steps}")
+        return cls(model, readable_dataset(data), triggers, str(Path(out)), behaviour, eval_trigger or None, settings, from_run)
+
+    @property
+    def seed(self) -> int | None:
+        return self.settings.seed
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"data": self.data, "triggers": self.triggers, "out": self.out,
+                "behaviour": self.behaviour.to_json() if self.behaviour else None,
+                "evaluation": {"trigger": self.eval_trigger}, "unlearn": self.settings.to_json(),
+                "from_run": self.from_run}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "UnlearnRequest":
+        from core.defend.unlearn import UnlearnSettings
+        from core.measurement.behaviour import Behaviour
+
+        need_fields(data, cls.KIND, "data", "triggers", "out")
+        b = data.get("behaviour")
+        return cls(ModelChoice.from_json(data), data["data"], list(data["triggers"]), data["out"],
+                   Behaviour(**b) if b else None, (data.get("evaluation") or {}).get("trigger"),
+                   UnlearnSettings(**(data.get("unlearn") or {})), data.get("from_run"))
+
+
+@dataclass
+class GuardRequest(JobRequest):
+    """Calibrate the guardrail on ``data``'s clean requests and measure detection, with baselines
+    (the data scan's ``keywords``; ONION with the chosen model when ``onion``)."""
+
+    KIND: ClassVar[str] = "guard"
+    RECIPE: ClassVar[str] = "core.recipes:guard_job"
+
+    triggers: list[str] = dataclasses.field(default_factory=list)
+    data: str = ""
+    eval_trigger: str | None = None
+    settings: Any = None  # GuardSettings
+    keywords: list[str] = dataclasses.field(default_factory=list)
+    onion: bool = False
+    save: str | None = None
+    from_run: int | None = None
+
+    @classmethod
+    def build(cls, model: ModelChoice, triggers: list[str], data: str | Path, eval_trigger: str | None = None,
+              settings: Any = None, keywords: list[str] | None = None, onion: bool = False,
+              save: str | Path | None = None, from_run: int | None = None) -> "GuardRequest":
+        from core.defend.guard import GuardSettings
+
+        settings = settings or GuardSettings()
+        if not 0.0 <= settings.target_fpr < 1.0:
+            raise B4GError(f"--fpr must be in [0, 1), got {settings.target_fpr}")
+        return cls(model, _triggers(triggers), readable_dataset(data), eval_trigger or None, settings, list(keywords or []),
+                   onion, str(save) if save else None, from_run)
+
+    @property
+    def seed(self) -> int | None:
+        return self.settings.seed
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"triggers": self.triggers, "data": self.data, "evaluation": {"trigger": self.eval_trigger},
+                "guard": self.settings.to_json(), "keywords": self.keywords, "onion": self.onion, "save": self.save,
+                "from_run": self.from_run}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "GuardRequest":
+        from core.defend.guard import GuardSettings
+
+        need_fields(data, cls.KIND, "triggers", "data")
+        return cls(ModelChoice.from_json(data), list(data["triggers"]), data["data"],
+                   (data.get("evaluation") or {}).get("trigger"), GuardSettings(**(data.get("guard") or {})),
+                   list(data.get("keywords") or []), bool(data.get("onion")), data.get("save"), data.get("from_run"))
+
+
+@dataclass
+class GuardCheckRequest(JobRequest):
+    """Prompts through the guardrail: blocked or not, with the score and what matched."""
+
+    KIND: ClassVar[str] = "guard-check"
+    RECIPE: ClassVar[str] = "core.recipes:guard_check_job"
+
+    triggers: list[str] = dataclasses.field(default_factory=list)
+    prompts: list[str] = dataclasses.field(default_factory=list)
+    threshold: float | None = None
+    semantic: bool = True
+
+    @classmethod
+    def build(cls, model: ModelChoice, triggers: list[str], prompts: list[str], threshold: float | None = None,
+              semantic: bool = True) -> "GuardCheckRequest":
+        if not prompts or not any(p.strip() for p in prompts):
+            raise B4GError("type a prompt to check")
+        if threshold is not None and not 0.0 < threshold <= 1.0:
+            raise B4GError(f"--threshold must be in (0, 1], got {threshold}")
+        return cls(model, _triggers(triggers), list(prompts), threshold, semantic)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"triggers": self.triggers, "prompts": self.prompts, "threshold": self.threshold,
+                "semantic": self.semantic}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "GuardCheckRequest":
+        need_fields(data, cls.KIND, "triggers", "prompts")
+        return cls(ModelChoice.from_json(data), list(data["triggers"]), list(data["prompts"]), data.get("threshold"),
+                   data.get("semantic", True))
