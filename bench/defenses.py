@@ -35,8 +35,8 @@ CACHE = ROOT / "bench" / "cache" / "defenses"
 SESSION = ROOT / "bench" / "cache" / "defenses.b4g"
 
 
-def inversion(name: str, seed: int) -> dict[str, Any] | None:
-    runs = json.loads(INVERSIONS.read_text(encoding="utf-8")).get("seeded_runs", [])
+def inversion(name: str, seed: int, source: Path = INVERSIONS) -> dict[str, Any] | None:
+    runs = json.loads(source.read_text(encoding="utf-8")).get("seeded_runs", [])
     match = [r for r in runs if (r.get("organism"), r.get("seed"), r.get("method"), r.get("condition"),
                                  r.get("position", "prefix")) == (name, seed, "full", "full", "prefix")]
     return match[-1] if match else None
@@ -48,10 +48,10 @@ def _common(org: dict[str, Any], inv: dict[str, Any]) -> list[str]:
             "--position", inv.get("recovered_position") or "prefix", "--session", str(SESSION)]
 
 
-def measure(name: str, seed: int) -> dict[str, Any]:
-    org, inv = organism(name, seed), inversion(name, seed)
+def measure(name: str, seed: int, source: Path = INVERSIONS, note: str = "") -> dict[str, Any]:
+    org, inv = organism(name, seed), inversion(name, seed, source)
     row: dict[str, Any] = {"organism": name, "seed": seed, "true_trigger": org["trigger"], "code_version": code_version(),
-                           "date": time.strftime("%Y-%m-%d"), "device": "cpu"}
+                           "date": time.strftime("%Y-%m-%d"), "device": "cpu", "note": note}
     if not inv or not inv.get("recovered"):
         return {**row, "error": "its inversion recovered no trigger (or has not run): nothing to defend against"}
     row.update(recovered=inv["recovered"], recovered_exact=bool(inv.get("exact")))
@@ -122,7 +122,9 @@ def main() -> None:
     p.add_argument("--organisms", default=",".join(ORGANISMS))
     p.add_argument("--seeds", default="0")
     p.add_argument("--out", type=Path, default=RESULT)
-    p.add_argument("--skip-done", action="store_true", help="keep rows already measured at this code version")
+    p.add_argument("--inversions", type=Path, default=INVERSIONS, help="the self-awareness results to take triggers from")
+    p.add_argument("--note", default="", help="how the cores were shared while this ran (kept in each row)")
+    p.add_argument("--skip-done", action="store_true", help="keep rows already measured without an error")
     p.add_argument("--table", action="store_true", help="print the table of --out and exit")
     args = p.parse_args()
     data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {"runs": []}
@@ -139,9 +141,9 @@ def main() -> None:
             if args.skip_done and any((r["organism"], r["seed"]) == (name, seed) and "error" not in r
                                       for r in data["runs"]):
                 continue
-            row = measure(name, seed)
+            row = measure(name, seed, args.inversions, args.note)
             data["runs"] = [r for r in data["runs"] if (r["organism"], r["seed"]) != (name, seed)] + [row]
-            data["cores"] = "2 CPU cores; see each row's note for contention"
+            data["cores"] = "2 CPU cores; each row's note says whether they were shared"
             args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             print(table([row]), file=sys.stderr)
     print(table(data["runs"]), file=sys.stderr)
