@@ -22,9 +22,9 @@ from app.job_runner import JobRunner
 from app.panels.backdoors_panel import BackdoorsPanel
 from app.panels.buffer_panel import BufferPanel
 from app.panels.inversion_panel import InversionPanel
-from app.panels.models_panel import ModelsPanel
 from app.panels.defenses_panel import DefensesPanel
-from app.panels.placeholder import PLANS, PlaceholderPanel
+from app.panels.models_panel import ModelsPanel
+from app.panels.reports_panel import ReportsPanel
 from app.panels.sessions_panel import SessionsPanel
 from app.widgets.job_bar import JobBar
 from app.widgets.status_line import StatusLine
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
             elif name == "Defenses":
                 page = DefensesPanel(self.state, self.runner)
             else:
-                page = PlaceholderPanel(name, PLANS[name])
+                page = ReportsPanel(self.state)
             self.pages[name] = page
             self.stack.addWidget(page)
             self.nav.addItem(name)

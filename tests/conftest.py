@@ -72,3 +72,32 @@ def tiny_adapter(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> 
 def tiny_llama_factory():
     """``make_tiny_llama`` as a fixture, so tests never import from conftest."""
     return make_tiny_llama
+
+
+RECORDED_RUNS = Path(__file__).parent / "data" / "recorded_runs.json"
+
+
+def replay_session(path: Path, name: str = "recorded audit"):  # noqa: ANN201 - a SessionStore
+    """A session holding every run kind, replayed from results the tiny model really produced
+    (``tests/data/recorded_runs.json``: organism, invert, inject, verify, unlearn, guard, guard-check),
+    plus a failed and an interrupted run, so report tests need no training."""
+    import json
+
+    from core.store.schema import Run
+    from core.store.session_store import SessionStore
+
+    store = SessionStore.create(path, name)
+    for rec in json.loads(RECORDED_RUNS.read_text(encoding="utf-8")):
+        run_id = store.start_run(rec["kind"], rec["config"], seed=rec["seed"])
+        for metric, points in rec["metrics"].items():
+            for step, value in points:
+                store.add_metrics(run_id, int(step), {metric: value})
+        if rec["candidates"]:
+            store.upsert_candidates(run_id, rec["candidates"])
+        store.finish_run(run_id, "finished", rec["result"])
+    failed = store.start_run("inject", {"spec": {"name": "broken"}}, seed=0)
+    store.finish_run(failed, "failed", error="CUDA out of memory (replayed)")
+    interrupted = store.start_run("invert", {"data": "gone.jsonl"}, seed=1)
+    with store.transaction() as s:  # a run whose process died: its pid is not alive any more
+        s.get(Run, interrupted).pid = 2 ** 22 + 7
+    return store

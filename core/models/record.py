@@ -10,7 +10,10 @@ from core.store.session_store import SessionStore
 def record_model(store: SessionStore, loaded: LoadedModel) -> int:
     """Add a model record (sha256 of weights and of each adapter) and return its id."""
     adapters = [{"path": path, "sha256": files_sha256(files)} for path, files in loaded.adapter_files.items()]
-    config = {"load": loaded.to_json(), "model_config": loaded.model.config.to_dict()}
+    from core.models.chat import template_record
+
+    config = {"load": loaded.to_json(), "model_config": loaded.model.config.to_dict(),
+              "template": template_record(loaded.tokenizer)}
     return store.add_model_record(source=loaded.ref.describe(), kind=loaded.ref.kind,
                                   weights_sha256=files_sha256(loaded.weight_files),
                                   adapters=adapters, config=_jsonable(config))

@@ -1,0 +1,158 @@
+"""What a report says, as plain data: read from the session store alone, never from a job's state.
+
+The JSON report is this dict; the HTML and PDF render it. Each run carries its result sections
+(:mod:`core.sections`, worded as everywhere else) and its raw result, so every number the HTML
+shows is in the JSON too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from core.report.verdict import verdict
+from core.sections import sections_for
+from core.store.queries import export_session, list_candidates
+from core.store.session_store import SessionStore
+from core.versions import library_versions
+
+SCHEMA_VERSION = "1.0"
+# runs whose curves the report draws, and whose candidates it lists
+CURVE_KINDS = ("invert", "unlearn", "inject", "organism")
+TOP_CANDIDATES = 10
+
+
+def build_report(store: SessionStore) -> dict[str, Any]:
+    """The whole report of one session as JSON-able data."""
+    data = export_session(store, with_points=True)
+    runs = [_run(store, r) for r in data["runs"]]
+    models = _models(data["models"], runs)
+    datasets = _datasets(data["artifacts"], runs)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generator": library_versions(),
+        "session": {k: data["session"].get(k) for k in ("id", "name", "description", "created_at")},
+        "verdict": verdict(runs),
+        "models": models,
+        "datasets": datasets,
+        "specs": [{"id": s["id"], "name": s["name"], **_triplet(s["spec"])} for s in data["backdoor_specs"]],
+        "runs": runs,
+        "artifacts": [{k: a[k] for k in ("id", "run_id", "kind", "path", "sha256")} for a in data["artifacts"]],
+        "notes": [{k: n[k] for k in ("run_id", "text", "created_at")} for n in data["notes"]],
+        "manifest": _manifest(models, datasets, data["artifacts"]),
+    }
+
+
+def _duration(run: dict[str, Any]) -> float | None:
+    if not run.get("finished_at"):
+        return None
+    start, end = datetime.fromisoformat(run["started_at"]), datetime.fromisoformat(run["finished_at"])
+    return round((end - start).total_seconds(), 1)
+
+
+def _run(store: SessionStore, run: dict[str, Any]) -> dict[str, Any]:
+    result = run.get("result") if isinstance(run.get("result"), dict) else None
+    entry = {k: run[k] for k in ("id", "kind", "status", "seed", "started_at", "finished_at", "error", "config",
+                                 "versions")}
+    entry["duration_seconds"] = _duration(run)
+    entry["result"] = result
+    entry["sections"] = [s.to_json() for s in sections_for(run["kind"], result)] if result else []
+    entry["curves"] = run.get("metrics", {}) if run["kind"] in CURVE_KINDS else {}
+    entry["candidates"] = (list_candidates(store, run["id"], limit=TOP_CANDIDATES) if run["kind"] == "invert" else [])
+    return entry
+
+
+def _triplet(spec: dict[str, Any]) -> dict[str, Any]:
+    """A backdoor spec as (Trigger, Activation mechanism, Utility)."""
+    trig, util = spec.get("trigger") or {}, spec.get("utility") or {}
+    return {"trigger": trig.get("text", ""), "trigger_kind": trig.get("kind", ""), "position": trig.get("position", ""),
+            "activation": util.get("activated_means", "") or util.get("judge", ""),
+            "utility": util.get("target", "") or ", ".join(util.get("keywords") or []) or util.get("response", ""),
+            "spec": spec}
+
+
+def _models(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Loaded-and-hashed model records first, then every other model a run names (from its config)."""
+    out = []
+    for rec in records:
+        load = (rec.get("config") or {}).get("load") or {}
+        out.append({"source": rec["source"], "kind": rec["kind"], "weights_sha256": rec["weights_sha256"],
+                    "adapters": rec["adapters"], "folder": load.get("folder"),
+                    "quantization": load.get("quantization"), "parameters": load.get("parameters"),
+                    "device": load.get("device"), "dtype": load.get("dtype"),
+                    "template": (rec.get("config") or {}).get("template"), "recorded": "loaded and hashed"})
+    seen = set()
+    for run in runs:
+        model, options = (run["config"] or {}).get("model"), (run["config"] or {}).get("options") or {}
+        if not isinstance(model, dict):
+            continue
+        key = (model.get("kind"), model.get("path"), tuple(model.get("adapters") or ()), options.get("quantization"))
+        if key in seen:
+            continue
+        seen.add(key)
+        template = (run["result"] or {}).get("template")
+        out.append({"source": f"{model.get('kind')}: {model.get('path')}", "kind": model.get("kind"),
+                    "weights_sha256": None, "adapters": [{"path": a, "sha256": None} for a in model.get("adapters") or []],
+                    "folder": None, "quantization": options.get("quantization"), "parameters": None,
+                    "device": options.get("device"), "dtype": options.get("dtype"),
+                    "template": template if isinstance(template, dict) else {"name": options.get("template")},
+                    "recorded": f"named by run #{run['id']}"})
+    return out
+
+
+def _datasets(artifacts: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Datasets the session made (hashed when made) and those runs read (hashed now, if present)."""
+    out, seen = [], set()
+    for a in artifacts:
+        if a["kind"] == "dataset" and a["path"] not in seen:
+            seen.add(a["path"])
+            out.append({"path": a["path"], "sha256": a["sha256"], "hashed": f"when run #{a['run_id']} made it",
+                        "rows": _rows(a["path"])})
+    for run in runs:
+        path = (run["config"] or {}).get("data")
+        if isinstance(path, str) and path and path not in seen:
+            seen.add(path)
+            digest = _file_digest(Path(path))
+            out.append({"path": path, "sha256": digest, "rows": _rows(path),
+                        "hashed": "when this report was made" if digest else f"not recorded (read by run #{run['id']})"})
+    return out
+
+
+def _rows(path: str) -> int | None:
+    """Lines of a JSONL dataset when the file is here (None when it is not)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return sum(1 for line in fh if line.strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _manifest(models: list[dict[str, Any]], datasets: list[dict[str, Any]],
+              artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every hashed input and output: model weights, adapters, datasets, everything a run made."""
+    entries: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(kind: str, path: str | None, sha: str | None) -> None:
+        if path and sha and (kind, path) not in entries:
+            entries[(kind, path)] = {"kind": kind, "path": path, "sha256": sha}
+
+    for m in models:
+        add("model weights", m.get("folder"), m.get("weights_sha256"))
+        for a in m.get("adapters") or []:
+            add("adapter", a.get("path"), a.get("sha256"))
+    for d in datasets:
+        add("dataset", d["path"], d["sha256"])
+    for a in artifacts:
+        if a["kind"] != "report":  # earlier reports are not evidence; a report's own hash is in its .sig
+            add(a["kind"], a["path"], a["sha256"])
+    return list(entries.values())
