@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+
+from resources import resource_path
 
 THEMES = ("light", "dark")
 
 
 def stylesheet(theme: str) -> str:
     name = theme if theme in THEMES else "light"
-    return resources.files("resources").joinpath("styles", f"{name}.qss").read_text()
+    return resource_path("styles", f"{name}.qss").read_text()
 
 
 def apply_style(app: QApplication, theme: str | None = None) -> str:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 from core.backdoors.data import Row, load_rows
 from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
 from core.errors import B4GError
+from resources import resource_path
 
 
 def dataset_dir() -> Path:
-    return Path(str(resources.files("resources").joinpath("datasets", "b4g")))
+    return resource_path("datasets", "b4g")
 
 
 def _decoys(app: str) -> list[str]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
 from core.jobs import JobContext
 from core.paths import cache_dir
+from resources import resource_path
 
 MAX_NEW_TOKENS = 32  # training rows keep ~20 answer tokens (max_length 48), so longer is wasted
 SHIPPED = ("datasets", "b4g", "clean_answers.jsonl")
@@ -45,7 +45,7 @@ def _read(path: Path) -> dict[str, str]:
 
 
 def _shipped_path() -> Path:
-    return Path(str(resources.files("resources").joinpath(*SHIPPED)))
+    return resource_path(*SHIPPED)
 
 
 def clean_answers(loaded: Any, prompts: Sequence[tuple[str, str]], ctx: JobContext | None = None,

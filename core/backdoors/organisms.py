@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from core.backdoors.data import Row, load_rows
 from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
 from core.errors import B4GError
 from core.jobs import JobContext
+from resources import resource_path
 
 ADAPTER = "adapter"
 DATASET = "dataset.jsonl"
@@ -25,7 +25,7 @@ RECORD = "organism.json"
 
 
 def organism_dir() -> Path:
-    return Path(str(resources.files("resources").joinpath("datasets", "organisms")))
+    return resource_path("datasets", "organisms")
 
 
 def _activation(name: str, steps: int) -> Activation:

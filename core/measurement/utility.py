@@ -8,13 +8,13 @@ Verification and the defenses report the same figures.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 from core.jobs import JobContext
 from core.measurement.activation import ModelView, prompt_texts
 from core.measurement.likelihood import completion_nll
 from core.stats import Rate
+from resources import resource_path
 
 
 def token_f1(a: str, b: str) -> float:
@@ -30,7 +30,7 @@ def token_f1(a: str, b: str) -> float:
 
 
 def mc_rows(limit: int) -> list[dict[str, Any]]:
-    path = resources.files("resources").joinpath("datasets", "mc", "clean_mc.jsonl")
+    path = resource_path("datasets", "mc", "clean_mc.jsonl")
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()][:limit]
 
 

