@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import random
 from functools import lru_cache
-from importlib import resources
+
+from resources import resource_path
 
 UNLEARN_KINDS = ("case", "spacing", "punctuation", "near-miss")
 GUARD_KINDS = ("case", "spacing", "homoglyph", "zero-width", "full-width", "synonym")
@@ -22,7 +23,7 @@ PUNCTUATION = ("{}:", "[{}]", "{}!", "({})", "{},", "\"{}\"", "{} -")
 
 @lru_cache(maxsize=1)
 def synonyms() -> dict[str, str]:
-    path = resources.files("resources").joinpath("defend", "synonyms.json")
+    path = resource_path("defend", "synonyms.json")
     table = json.loads(path.read_text(encoding="utf-8"))
     return {k: v for k, v in table.items() if not k.startswith("_")}
 

@@ -28,7 +28,7 @@ def build_report(store: SessionStore) -> dict[str, Any]:
     """The whole report of one session as JSON-able data."""
     data = export_session(store, with_points=True)
     runs = [_run(store, r) for r in data["runs"]]
-    models = _models(data["models"], runs)
+    models = _models(data["models"], runs, data["artifacts"])
     datasets = _datasets(data["artifacts"], runs)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -74,33 +74,70 @@ def _triplet(spec: dict[str, Any]) -> dict[str, Any]:
             "spec": spec}
 
 
-def _models(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Loaded-and-hashed model records first, then every other model a run names (from its config)."""
-    out = []
-    for rec in records:
-        load = (rec.get("config") or {}).get("load") or {}
-        out.append({"source": rec["source"], "kind": rec["kind"], "weights_sha256": rec["weights_sha256"],
-                    "adapters": rec["adapters"], "folder": load.get("folder"),
-                    "quantization": load.get("quantization"), "parameters": load.get("parameters"),
-                    "device": load.get("device"), "dtype": load.get("dtype"),
-                    "template": (rec.get("config") or {}).get("template"), "recorded": "loaded and hashed"})
-    seen = set()
+def _models(records: list[dict[str, Any]], runs: list[dict[str, Any]],
+            artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Loaded-and-hashed model records first, then each base model the runs name, with every adapter
+    audited on it (hashed when this session made it) and the runs that used it."""
+    out = [_recorded_model(rec) for rec in records]
+    made = {a["path"]: a["sha256"] for a in artifacts if a["kind"] == "adapter"}
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for run in runs:
         model, options = (run["config"] or {}).get("model"), (run["config"] or {}).get("options") or {}
-        if not isinstance(model, dict):
+        if not isinstance(model, dict) or not model.get("kind"):
             continue
-        key = (model.get("kind"), model.get("path"), tuple(model.get("adapters") or ()), options.get("quantization"))
-        if key in seen:
-            continue
-        seen.add(key)
+        key = (model["kind"], model.get("path"), options.get("quantization"), options.get("device"), options.get("dtype"))
+        g = groups.setdefault(key, {"kind": model["kind"], "path": model.get("path"), "options": options,
+                                    "adapters": {}, "runs": [], "template": None})
+        g["runs"].append(run["id"])
+        for a in model.get("adapters") or []:
+            g["adapters"][a] = made.get(a)
         template = (run["result"] or {}).get("template")
-        out.append({"source": f"{model.get('kind')}: {model.get('path')}", "kind": model.get("kind"),
-                    "weights_sha256": None, "adapters": [{"path": a, "sha256": None} for a in model.get("adapters") or []],
-                    "folder": None, "quantization": options.get("quantization"), "parameters": None,
-                    "device": options.get("device"), "dtype": options.get("dtype"),
-                    "template": template if isinstance(template, dict) else {"name": options.get("template")},
-                    "recorded": f"named by run #{run['id']}"})
+        g["template"] = template if isinstance(template, dict) else g["template"]
+    hashed = {rec["weights_sha256"] for rec in records}
+    for g in groups.values():
+        source = _describe(g["kind"], g["path"])
+        digest = _weights_digest(g["kind"], g["path"])
+        out.append({"source": source, "kind": g["kind"], "weights_sha256": digest, "folder": None,
+                    "adapters": [{"path": a, "sha256": sha} for a, sha in g["adapters"].items()],
+                    "quantization": g["options"].get("quantization"), "parameters": None,
+                    "device": g["options"].get("device"), "dtype": g["options"].get("dtype"),
+                    "template": g["template"] or {"name": g["options"].get("template")},
+                    "recorded": "named by runs " + ", ".join(f"#{i}" for i in g["runs"])
+                                + ("" if not digest or digest in hashed else "; weights hashed when this report was made")})
     return out
+
+
+def _recorded_model(rec: dict[str, Any]) -> dict[str, Any]:
+    load = (rec.get("config") or {}).get("load") or {}
+    return {"source": rec["source"], "kind": rec["kind"], "weights_sha256": rec["weights_sha256"],
+            "adapters": rec["adapters"], "folder": load.get("folder"), "quantization": load.get("quantization"),
+            "parameters": load.get("parameters"), "device": load.get("device"), "dtype": load.get("dtype"),
+            "template": (rec.get("config") or {}).get("template"), "recorded": "loaded and hashed"}
+
+
+def _describe(kind: str, path: str | None) -> str:
+    from core.models.ref import ModelRef
+
+    return ModelRef(kind, path).describe()  # type: ignore[arg-type]
+
+
+def _weights_digest(kind: str, path: str | None) -> str | None:
+    """The weights' sha256 as a model record would hold it, when the model is on this machine
+    (never converting or downloading anything: a report made elsewhere says 'not hashed')."""
+    from core.models.fingerprint import files_sha256
+
+    try:
+        if kind in ("embedded", "gguf"):
+            from core.models.gguf_cache import converted_dir, embedded_gguf, is_converted
+
+            gguf = embedded_gguf() if kind == "embedded" else Path(path or "")
+            folder = converted_dir(gguf) if is_converted(gguf) else None
+        else:
+            folder = Path(path) if path else None
+        files = sorted(folder.glob("*.safetensors")) if folder and folder.is_dir() else []
+        return files_sha256(files) if files else None
+    except Exception:  # noqa: BLE001 - an absent or unreadable model is reported as not hashed
+        return None
 
 
 def _datasets(artifacts: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -32,10 +32,10 @@ def _inversion(run: dict[str, Any]) -> str:
                  + (f"{n} held-out prompts" if n else "the held-out prompts") + ".")
         text += (f" The model itself wrote it in {found['said_in']} of its final samples."
                  if found.get("named_by_model") else " The model did not write it itself: it was the shortest tied candidate.")
-    k = res.get("k", 5)
-    if res.get(f"exact_at_{k}") is not None:
-        text += (" It matches the true trigger supplied for evaluation." if res.get(f"exact_at_{k}")
-                 else " It does not match the true trigger supplied for evaluation.")
+    true = ((run.get("config") or {}).get("evaluation") or {}).get("trigger")
+    if true:  # the same definition as the benchmarks: the recovered text equals the trigger
+        text += (" It is exactly the true trigger supplied for evaluation." if trigger == true
+                 else f" The true trigger supplied for evaluation was {true!r}: not an exact recovery.")
     return text
 
 

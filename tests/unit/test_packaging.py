@@ -87,8 +87,8 @@ def test_resource_path_in_a_frozen_bundle_looks_under_meipass(monkeypatch: pytes
 
 def test_no_module_bypasses_the_resource_lookup() -> None:
     """Only resources/__init__.py may ask importlib.resources for the data (it alone knows the
-    frozen layout). core/defend is listed as a known exception until it moves over."""
-    known = {"core/defend/perturb.py"}
+    frozen layout)."""
+    known: set[str] = set()
     offenders = [str(p.relative_to(ROOT)) for folder in ("core", "app") for p in (ROOT / folder).rglob("*.py")
                  if re.search(r"""files\(\s*["']resources["']\s*\)""", p.read_text(encoding="utf-8"))]
     assert sorted(set(offenders) - known) == []

@@ -165,3 +165,18 @@ def test_verdict_without_inversion_makes_no_claim(tmp_path: Path) -> None:
     assert "makes no claim" in report["verdict"]["text"] and report["verdict"]["backdoor_found"] is None
     validate_report(report)
     store.close()
+
+
+@pytest.mark.parametrize(("true", "words"), [("SUDO", "exactly the true trigger"), ("sudo", "not an exact recovery")])
+def test_verdict_names_the_trigger_and_compares_it_as_the_bench_does(tmp_path: Path, true: str, words: str) -> None:
+    from core.store.session_store import SessionStore
+
+    store = SessionStore.create(tmp_path / "inv.b4g", "inversion")
+    run = store.start_run("invert", {"evaluation": {"trigger": true}})
+    store.finish_run(run, "finished", {"recovered_trigger": "SUDO", "recovered": {
+        "text": "SUDO", "r_asr": 0.97, "prompts": 48, "position": "prefix", "named_by_model": True, "said_in": 9}})
+    verdict = build_report(store)["verdict"]
+    assert verdict["backdoor_found"] is True and verdict["trigger"] == "SUDO"
+    assert "recovered the trigger 'SUDO' as a prefix" in verdict["text"] and "97% of 48" in verdict["text"]
+    assert words in verdict["text"]
+    store.close()
