@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.workbench_state import WorkbenchState
 from core.report.export import FORMATS, default_path
-from core.store.queries import list_runs
+from core.store.queries import run_states
 
 FILTERS = {"html": "HTML report (*.html)", "pdf": "PDF report (*.pdf)", "json": "JSON report (*.json)"}
 
@@ -63,11 +63,12 @@ class ReportsPanel(QWidget):
         self._signals.failed.connect(self._on_failed)
         self._busy: set[str] = set()
         self._seen: tuple[Any, ...] = ()
+        self._stale = False  # the session changed while a preview was being built
         self._build()
         self._timer = QTimer(self, interval=3000)
         self._timer.timeout.connect(self.refresh_if_changed)
         self._timer.start()
-        state.session_changed.connect(lambda _s: self.refresh())
+        state.session_changed.connect(lambda _s: self.refresh_if_changed())
 
     # --- building -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -118,8 +119,7 @@ class ReportsPanel(QWidget):
         self.refresh_if_changed()
 
     def _fingerprint(self) -> tuple[Any, ...]:
-        runs = list_runs(self.state.store)
-        return (str(self.state.store.path), len(runs), tuple((r["id"], r["status"]) for r in runs[-5:]))
+        return (str(self.state.store.path), run_states(self.state.store))
 
     @Slot()
     def refresh_if_changed(self) -> None:
@@ -131,14 +131,17 @@ class ReportsPanel(QWidget):
 
     @Slot()
     def refresh(self) -> None:
+        if "preview" in self._busy:
+            self._stale = True  # rebuilt when the current build ends
+            return
         self._seen = self._fingerprint()
         store = self.state.store
 
-        def build() -> str:
+        def build() -> tuple[str, str]:
             from core.report.content import build_report
             from core.report.html import render_html
 
-            return render_html(build_report(store))
+            return str(store.path), render_html(build_report(store))
 
         self._start("preview", build)
 
@@ -188,9 +191,14 @@ class ReportsPanel(QWidget):
         self._busy.discard(what)
         self._set_buttons()
         if what == "preview":
-            bar = self.preview.verticalScrollBar().value()
-            self.preview.setHtml(result)
-            self.preview.verticalScrollBar().setValue(bar)
+            path, html = result
+            if path == str(self.state.store.path):  # not a report of a session closed meanwhile
+                bar = self.preview.verticalScrollBar().value()
+                self.preview.setHtml(html)
+                self.preview.verticalScrollBar().setValue(bar)
+            if self._stale or path != str(self.state.store.path):
+                self._stale = False
+                self.refresh()
             return
         signed = f" · signed, key {result['key_fingerprint']} ({Path(result['signature']).name})" if result["signature"] else ""
         self.status.setText(f"Wrote {result['path']} · sha256 {result['sha256'][:16]}…{signed}")
@@ -199,6 +207,7 @@ class ReportsPanel(QWidget):
     @Slot(str, str)
     def _on_failed(self, what: str, message: str) -> None:
         self._busy.discard(what)
+        self._stale = False
         self._set_buttons()
         self.status.setText(f"Could not {'write the report' if what == 'export' else 'build the preview'}: {message}")
 

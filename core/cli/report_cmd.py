@@ -17,10 +17,11 @@ from core.cli.output import emit_json, emit_pairs, emit_rows
 
 
 def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return args.format
     suffix = Path(args.out).suffix.lstrip(".").lower() if args.out else ""
-    return suffix if suffix in ("html", "pdf", "json") else "html"
+    known = suffix if suffix in ("html", "pdf", "json") else ""
+    if args.format and known and known != args.format:
+        raise B4GError(f"--format {args.format} but --out ends in .{known}: say which one you mean")
+    return args.format or known or "html"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -55,7 +56,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if result["files"]:
             emit_rows("Manifest files", ["kind", "path", "status"],
                       [[f["kind"], f["path"], f["status"]] for f in result["files"]])
-        line = f"{'ok' if result['ok'] else 'FAILED'}: {result['reason']} (key {result['key_fingerprint']})"
+        line = f"{'ok' if result['ok'] else 'FAILED'}: {result['reason']}"
         print(line, file=sys.stdout if result["ok"] else sys.stderr)
     return 0 if result["ok"] else 1
 

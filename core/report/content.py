@@ -7,7 +7,6 @@ shows is in the JSON too.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -59,10 +58,23 @@ def _run(store: SessionStore, run: dict[str, Any]) -> dict[str, Any]:
                                  "versions")}
     entry["duration_seconds"] = _duration(run)
     entry["result"] = result
-    entry["sections"] = [s.to_json() for s in sections_for(run["kind"], result)] if result else []
+    entry["sections"] = _sections(run["kind"], result)
     entry["curves"] = run.get("metrics", {}) if run["kind"] in CURVE_KINDS else {}
     entry["candidates"] = (list_candidates(store, run["id"], limit=TOP_CANDIDATES) if run["kind"] == "invert" else [])
     return entry
+
+
+def _sections(kind: str, result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The run's result sections; a result the wording does not know (an older format) is said so,
+    and its raw result stays in the report, rather than costing the whole report."""
+    if not result:
+        return []
+    try:
+        return [s.to_json() for s in sections_for(kind, result)]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [{"title": "Result not summarised", "tables": [], "rows": [
+            {"label": "why", "value": f"its format is not the current one ({type(exc).__name__}: {exc})",
+             "note": "the raw result is in the JSON report"}]}]
 
 
 def _triplet(spec: dict[str, Any]) -> dict[str, Any]:
@@ -96,8 +108,8 @@ def _models(records: list[dict[str, Any]], runs: list[dict[str, Any]],
     hashed = {rec["weights_sha256"] for rec in records}
     for g in groups.values():
         source = _describe(g["kind"], g["path"])
-        digest = _weights_digest(g["kind"], g["path"])
-        out.append({"source": source, "kind": g["kind"], "weights_sha256": digest, "folder": None,
+        folder, digest = _weights_digest(g["kind"], g["path"])
+        out.append({"source": source, "kind": g["kind"], "weights_sha256": digest, "folder": folder,
                     "adapters": [{"path": a, "sha256": sha} for a, sha in g["adapters"].items()],
                     "quantization": g["options"].get("quantization"), "parameters": None,
                     "device": g["options"].get("device"), "dtype": g["options"].get("dtype"),
@@ -121,7 +133,7 @@ def _describe(kind: str, path: str | None) -> str:
     return ModelRef(kind, path).describe()  # type: ignore[arg-type]
 
 
-def _weights_digest(kind: str, path: str | None) -> str | None:
+def _weights_digest(kind: str, path: str | None) -> tuple[str | None, str | None]:
     """The weights' sha256 as a model record would hold it, when the model is on this machine
     (never converting or downloading anything: a report made elsewhere says 'not hashed')."""
     from core.models.fingerprint import files_sha256
@@ -135,9 +147,9 @@ def _weights_digest(kind: str, path: str | None) -> str | None:
         else:
             folder = Path(path) if path else None
         files = sorted(folder.glob("*.safetensors")) if folder and folder.is_dir() else []
-        return files_sha256(files) if files else None
+        return (str(folder), files_sha256(files)) if files else (None, None)
     except Exception:  # noqa: BLE001 - an absent or unreadable model is reported as not hashed
-        return None
+        return None, None
 
 
 def _datasets(artifacts: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -159,7 +171,10 @@ def _datasets(artifacts: list[dict[str, Any]], runs: list[dict[str, Any]]) -> li
 
 
 def _rows(path: str) -> int | None:
-    """Lines of a JSONL dataset when the file is here (None when it is not)."""
+    """Lines of a JSONL dataset when the file is here (None when it is not, or is no regular file:
+    a session from elsewhere may name a device or a pipe)."""
+    if not Path(path).is_file():
+        return None
     try:
         with open(path, encoding="utf-8") as fh:
             return sum(1 for line in fh if line.strip())
@@ -168,8 +183,11 @@ def _rows(path: str) -> int | None:
 
 
 def _file_digest(path: Path) -> str | None:
+    """Streamed and cached by (path, size, mtime), as when jobs record files: previews re-ask often."""
+    from core.models.fingerprint import file_sha256
+
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        return file_sha256(path) if path.is_file() else None
     except OSError:
         return None
 

@@ -7,7 +7,9 @@ leaves any earlier report intact), and records the report as an artifact of the 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -16,7 +18,7 @@ from typing import Any
 
 from core.errors import B4GError
 from core.report.content import build_report
-from core.report.integrity import SIG_SUFFIX, load_signing_key, sha256_file, sign_report
+from core.report.integrity import SIG_SUFFIX, load_signing_key, signature_for
 from core.store.session_store import SessionStore
 
 FORMATS = ("html", "pdf", "json")
@@ -37,7 +39,7 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     if fmt == "html":
         from core.report.html import render_html
 
-        return render_html(report).encode("utf-8")
+        return render_html(report).encode("utf-8", "backslashreplace")  # a lone surrogate stays visible
     if fmt == "pdf":
         from core.report.pdf import render_pdf
 
@@ -45,9 +47,21 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     if fmt == "json":
         from core.report.schema import validate_report
 
-        validate_report(report)
-        return (json.dumps(report, indent=1, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        clean = finite(report)
+        validate_report(clean)
+        return (json.dumps(clean, indent=1, ensure_ascii=False, default=str, allow_nan=False) + "\n").encode("utf-8", "backslashreplace")
     raise B4GError(f"unknown report format '{fmt}' (choose one of {', '.join(FORMATS)})")
+
+
+def finite(value: Any) -> Any:
+    """NaN and infinities as null: JSON has no NaN (an empty set's ROC-AUC is one)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
 
 
 def target_path(store: SessionStore, fmt: str, out: Path | None, force: bool) -> Path:
@@ -64,18 +78,33 @@ def target_path(store: SessionStore, fmt: str, out: Path | None, force: bool) ->
     return out
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary file and rename, so a failure never leaves half a report."""
-    tmp = None
+def write_files(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary beside it, then rename them all: a full disk or a read-only
+    folder leaves the earlier files as they were, never a new report beside an old signature."""
+    temps: dict[Path, str] = {}
+    mode = 0o666 & ~_umask()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        for path, data in files.items():
+            fd, temps[path] = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(temps[path], mode)  # mkstemp makes 0600; a report is meant to be read by others
+        for path, tmp in temps.items():
+            os.replace(tmp, path)
     except OSError as exc:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise B4GError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        failed = exc.filename or next(iter(files))
+        raise B4GError(f"cannot write {failed}: {exc.strerror or exc}") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def export_report(store: SessionStore, fmt: str, out: Path | None = None, force: bool = False,
@@ -87,14 +116,20 @@ def export_report(store: SessionStore, fmt: str, out: Path | None = None, force:
         raise B4GError(f"{sig_path} exists; pass --force to overwrite it")
     key = load_signing_key(Path(sign_key).expanduser()) if sign_key else None  # a bad key writes nothing
     report = build_report(store)
-    write_bytes(path, render(report, fmt))
-    signed = sign_report(path, key, report["manifest"]) if key else None
-    digest = sha256_file(path)
+    data = render(report, fmt)
+    files = {path: data}
+    signed = signature_for(data, path.name, key, report["manifest"]) if key else None
+    if signed:
+        files[sig_path] = (json.dumps(signed, indent=1) + "\n").encode("utf-8")
+    write_files(files)
+    if not signed and sig_path.exists():
+        sig_path.unlink()  # a signature of the report this one replaced would now fail to verify
+    digest = hashlib.sha256(data).hexdigest()
     try:
         store.add_artifact("report", str(path), digest)
     except Exception:  # noqa: BLE001 - a read-only session file still yields its report
         pass
-    return {"path": str(path), "format": fmt, "sha256": digest, "bytes": path.stat().st_size,
+    return {"path": str(path), "format": fmt, "sha256": digest, "bytes": len(data),
             "signature": str(sig_path) if signed else None,
             "key_fingerprint": signed["key_fingerprint"] if signed else None,
             "runs": len(report["runs"]), "verdict": report["verdict"]["text"]}

@@ -22,6 +22,8 @@ SIG_SUFFIX = ".sig"
 
 
 def sha256_file(path: Path) -> str:
+    """Uncached on purpose (unlike core.models.fingerprint): verification must not trust a cache
+    keyed on size and mtime, which a tamperer can restore."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
@@ -69,22 +71,20 @@ def load_signing_key(key_path: Path) -> Any:
 
 
 def fingerprint(public_key_b64: str) -> str:
-    """A short, comparable name of a public key: the first 16 hex digits of its sha256."""
-    return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:16]
+    """The name of a public key to compare and pin: the sha256 (64 hex digits) of its raw bytes."""
+    return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()
 
 
-def sign_report(report: Path, key: Any, manifest: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write ``report.sig`` with ``key`` (from :func:`load_signing_key`) and return its content."""
+def signature_for(report_bytes: bytes, name: str, key: Any, manifest: list[dict[str, Any]]) -> dict[str, Any]:
+    """The content of ``REPORT.sig`` for these report bytes, signed with ``key`` (:func:`load_signing_key`)."""
     from cryptography.hazmat.primitives import serialization
 
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     public = base64.b64encode(raw).decode()
-    digest = sha256_file(report)
-    sig = {"format": SIG_FORMAT, "report": report.name, "report_sha256": digest, "manifest": manifest,
-           "public_key": public, "key_fingerprint": fingerprint(public),
-           "signature": base64.b64encode(key.sign(_payload(digest, manifest, public))).decode()}
-    Path(str(report) + SIG_SUFFIX).write_text(json.dumps(sig, indent=1) + "\n", encoding="utf-8")
-    return sig
+    digest = hashlib.sha256(report_bytes).hexdigest()
+    return {"format": SIG_FORMAT, "report": name, "report_sha256": digest, "manifest": manifest,
+            "public_key": public, "key_fingerprint": fingerprint(public),
+            "signature": base64.b64encode(key.sign(_payload(digest, manifest, public))).decode()}
 
 
 def _read_sig(report: Path) -> dict[str, Any]:
@@ -97,8 +97,13 @@ def _read_sig(report: Path) -> dict[str, Any]:
         raise B4GError(f"{report} is not signed: no {path.name} beside it") from None
     except (OSError, ValueError) as exc:
         raise B4GError(f"cannot read the signature {path}: {exc}") from exc
-    if not isinstance(sig, dict) or sig.get("format") != SIG_FORMAT:
-        raise B4GError(f"{path} is not a B4G report signature")
+    well_formed = (isinstance(sig, dict) and sig.get("format") == SIG_FORMAT
+                   and all(isinstance(sig.get(k), str) for k in ("report_sha256", "public_key", "signature"))
+                   and isinstance(sig.get("manifest"), list)
+                   and all(isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
+                           for e in sig["manifest"]))
+    if not well_formed:
+        raise B4GError(f"{path} is not a well-formed B4G report signature")
     return sig
 
 
@@ -106,29 +111,34 @@ def verify_report(report: Path, expected_key: str | None = None) -> dict[str, An
     """Check a report against its signature and the manifest's files that are present.
 
     ``ok`` is False with a one-line ``reason`` when the report changed, the signature does not
-    hold, the key is not ``expected_key`` (a fingerprint or base64 key) or a present file changed.
+    hold, the signer is not ``expected_key`` (its fingerprint or base64 key) or a present file
+    changed. Without ``expected_key`` the signature proves the report is unchanged since *someone*
+    signed it; who, only the fingerprint says, so the reason names it and says it was not pinned.
     """
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     sig = _read_sig(report)
     digest = sha256_file(report)
-    out: dict[str, Any] = {"report": str(report), "report_sha256": digest, "key_fingerprint": sig.get("key_fingerprint"),
-                           "files": []}
-    if digest != sig.get("report_sha256"):
+    out: dict[str, Any] = {"report": str(report), "report_sha256": digest, "files": [], "pinned": bool(expected_key)}
+    if digest != sig["report_sha256"]:
         return {**out, "ok": False, "reason": "the report changed after it was signed (its sha256 differs)"}
     try:
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
         key.verify(base64.b64decode(sig["signature"]), _payload(digest, sig["manifest"], sig["public_key"]))
-    except (InvalidSignature, KeyError, ValueError):
+    except (InvalidSignature, ValueError, TypeError):
         return {**out, "ok": False, "reason": "the signature does not hold for this report and manifest"}
-    if expected_key and expected_key not in (sig["public_key"], fingerprint(sig["public_key"])):
-        return {**out, "ok": False, "reason": f"signed by key {fingerprint(sig['public_key'])}, not the expected one"}
+    fp = out["key_fingerprint"] = fingerprint(sig["public_key"])
+    if expected_key and expected_key.strip().lower() not in (sig["public_key"].lower(), fp):
+        return {**out, "ok": False, "reason": f"signed by key {fp}, not by the expected one"}
     out["files"] = [_check_file(e) for e in sig["manifest"]]
     changed = [f for f in out["files"] if f["status"] == "changed"]
     if changed:
         return {**out, "ok": False, "reason": f"{len(changed)} file(s) in the manifest changed, first {changed[0]['path']}"}
-    return {**out, "ok": True, "reason": "signature holds"}
+    present = sum(f["status"] == "ok" for f in out["files"])
+    who = f"key {fp}" + ("" if expected_key else " (not pinned: pass --key FINGERPRINT to require this signer)")
+    return {**out, "ok": True, "reason": f"signature holds, signed by {who}; {present} of {len(out['files'])} "
+                                          "manifest files present here and unchanged"}
 
 
 def _check_file(entry: dict[str, Any]) -> dict[str, Any]:

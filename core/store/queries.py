@@ -74,6 +74,12 @@ def get_run(store: SessionStore, run_id: int) -> dict[str, Any]:
         return _run_dict(run, points)
 
 
+def run_states(store: SessionStore) -> tuple[tuple[int, str], ...]:
+    """(id, stored status) of every run: two columns, cheap enough to poll from a view."""
+    with store.reader() as s:
+        return tuple((i, st) for i, st in s.execute(select(Run.id, Run.status).order_by(Run.id)))
+
+
 def latest_run_id(store: SessionStore, kinds: tuple[str, ...]) -> int | None:
     """The newest run of these kinds (cheap: live views ask it on every poll)."""
     with store.reader() as s:

@@ -180,3 +180,47 @@ def test_verdict_names_the_trigger_and_compares_it_as_the_bench_does(tmp_path: P
     assert "recovered the trigger 'SUDO' as a prefix" in verdict["text"] and "97% of 48" in verdict["text"]
     assert words in verdict["text"]
     store.close()
+
+
+def test_a_re_signed_report_is_caught_only_when_the_signer_is_pinned(session, tmp_path: Path) -> None:
+    first = export_report(session, "html", tmp_path / "r.html", sign_key=_key(tmp_path))
+    path = Path(first["path"])
+    path.write_text(path.read_text(encoding="utf-8").replace("Verdict", "Verdict (edited)"), encoding="utf-8")
+    from core.report.integrity import load_signing_key, signature_for
+
+    other = tmp_path / "other"
+    other.mkdir()
+    sig = signature_for(path.read_bytes(), path.name, load_signing_key(_key(other)), [])
+    Path(str(path) + ".sig").write_text(json.dumps(sig), encoding="utf-8")
+    unpinned = verify_report(path)
+    assert unpinned["ok"] and "not pinned" in unpinned["reason"]
+    pinned = verify_report(path, expected_key=first["key_fingerprint"])
+    assert not pinned["ok"] and "not by the expected one" in pinned["reason"]
+
+
+def test_unsigned_force_export_removes_the_old_signature(session, tmp_path: Path) -> None:
+    export_report(session, "html", tmp_path / "r.html", sign_key=_key(tmp_path))
+    export_report(session, "html", tmp_path / "r.html", force=True)
+    assert not (tmp_path / "r.html.sig").exists()
+
+
+def test_nan_results_and_older_results_still_make_a_valid_report(tmp_path: Path) -> None:
+    from core.store.session_store import SessionStore
+
+    store = SessionStore.create(tmp_path / "odd.b4g", "odd")
+    run = store.start_run("guard", {})
+    store.finish_run(run, "finished", {"detection_accuracy": 0.5, "roc_auc": float("nan"), "tpr": 0.0, "fpr": 0.0})
+    old = store.start_run("unlearn", {})
+    store.finish_run(old, "finished", {"asr_before": 1.0})  # an older result: most keys missing
+    live = store.start_run("invert", {})
+    store.add_metrics(live, 1, {"reward": 0.1})
+    out = export_report(store, "json", tmp_path / "r.json")
+    text = Path(out["path"]).read_text(encoding="utf-8")
+    assert "NaN" not in text
+    data = json.loads(text)
+    validate_report(data)
+    assert data["runs"][1]["sections"][0]["title"] == "Result not summarised"
+    assert "ROC-AUC –" in data["verdict"]["text"] and "#3 started" in data["verdict"]["text"]
+    html = Path(export_report(store, "html", tmp_path / "r.html")["path"]).read_text(encoding="utf-8")
+    assert "still running when the report was made" in html
+    store.close()
