@@ -15,8 +15,8 @@ from pathlib import Path
 def resource_path(*parts: str) -> Path:
     """The path of a shipped resource, e.g. ``resource_path("datasets", "mc", "clean_mc.jsonl")``.
 
-    Modules find their data through here, so that one place knows the two layouts (the one
-    exception left, core/defend/perturb.py, is listed in tests/unit/test_packaging.py):
+    Modules find their data through here, so that one place knows the two layouts
+    (tests/unit/test_packaging.py checks that no module asks importlib.resources itself):
 
     - installed (wheel, editable install, source checkout): the data sits next to this package, and
       ``importlib.resources`` finds it wherever pip put it;

@@ -65,7 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="the audit report of a session (html, pdf, json), or 'verify PATH'",
                        description="Write the audit report of a session, or check a signed report: "
                                    "'b4g report SESSION --format pdf --out audit.pdf', 'b4g report verify audit.pdf'.")
-    p.add_argument("ref", metavar="SESSION|verify", help="a session id, name or .b4g path; or the word 'verify'")
+    p.add_argument("ref", metavar="SESSION|verify", help="a session id, name or .b4g path (a session named 'verify': give its id); "
+                                                               "or the word 'verify'")
     p.add_argument("path", nargs="?", metavar="PATH", help="with 'verify': the report to check")
     p.add_argument("--format", choices=("html", "pdf", "json"), help="default: from --out's suffix, else html")
     p.add_argument("--out", metavar="PATH", help="file or folder (default: the current folder, named after the session)")

@@ -28,10 +28,11 @@ def _font_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _covered() -> frozenset[int]:
-    """Code points every face used by the report can draw (the regular face's cmap, from fontTools)."""
+    """Code points every face the report uses can draw (the faces' cmaps intersected, via fontTools)."""
     from fontTools.ttLib import TTFont
 
-    return frozenset(TTFont(str(_font_dir() / _FACES[""])).getBestCmap())
+    maps = [set(TTFont(str(_font_dir() / name)).getBestCmap()) for name in _FACES.values()]
+    return frozenset(set.intersection(*maps))
 
 
 def glyph_safe(text: str) -> str:
