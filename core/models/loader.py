@@ -109,12 +109,32 @@ def _load_base(folder: Path, options: LoadOptions, device: str, dtype: str) -> A
     if quant is not None:
         kwargs.update(quantization_config=quant, device_map={"": device if device == "cpu" else 0})
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        model, info = AutoModelForCausalLM.from_pretrained(folder, output_loading_info=True, **kwargs)
     except (OSError, ValueError, RuntimeError) as exc:
         raise B4GError(f"cannot load {folder}: {str(exc).splitlines()[0]}") from None
+    _check_weights(folder, model, info)
     if quant is None:
         model.to(device)
     return model.eval()
+
+
+# checkpoint entries that are buffers some exporters save and transformers recomputes
+_BENIGN_UNEXPECTED = re.compile(r"(^|\.)(rotary_emb\.inv_freq|attn\.masked_bias|attn\.bias)$")
+
+
+def _check_weights(folder: Path, model: Any, info: dict[str, Any]) -> None:
+    """Refuse weights that do not hold the model's tensors: transformers would initialise the
+    missing ones at random and the audit would measure noise. Tied weights (an lm_head that shares
+    the embeddings) are not missing."""
+    tied = set(getattr(model, "_tied_weights_keys", None) or ())
+    missing = sorted(k for k in info.get("missing_keys") or () if k not in tied)
+    unexpected = sorted(k for k in info.get("unexpected_keys") or () if not _BENIGN_UNEXPECTED.search(k))
+    if missing:
+        raise B4GError(f"{folder}: the weights lack {len(missing)} of the model's tensors (first {missing[0]!r}); "
+                       "loaded anyway they would be random")
+    if unexpected:
+        raise B4GError(f"{folder}: the weights hold {len(unexpected)} tensor(s) this architecture does not have "
+                       f"(first {unexpected[0]!r}): not the checkpoint its config.json describes")
 
 
 _SIZE_MISMATCH = re.compile(r"size mismatch for (\S+): copying a param with shape torch\.Size\((\[.*?\])\) "

@@ -68,6 +68,21 @@ def test_truncated_safetensors(tmp_path: Path, tiny_model: Path) -> None:
     refused(r"model\.safetensors is truncated or corrupt", folder)
 
 
+def test_weights_without_the_models_tensors_are_refused(tmp_path: Path, tiny_model: Path) -> None:
+    """A safetensors file holding none of the model's tensors used to load (random weights, exit 0)."""
+    from safetensors.torch import load_file, save_file
+
+    folder = copy_model(tiny_model, tmp_path / "m")
+    save_file({"x": torch.zeros(2)}, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    refused("lack .* of the model's tensors", folder)
+    full = load_file(str(tiny_model / "model.safetensors"))
+    save_file({**full, "extra.weight": torch.zeros(2)}, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    refused("does not have .*extra.weight", folder)
+    save_file({**full, "model.layers.0.self_attn.rotary_emb.inv_freq": torch.zeros(2)}, str(folder / "model.safetensors"),
+              metadata={"format": "pt"})
+    assert load(folder).parameters > 0  # a buffer some exporters save is not a reason to refuse
+
+
 def test_pickle_weights_refused_unless_allowed(tmp_path: Path, tiny_model: Path) -> None:
     # save_pretrained(safe_serialization=False) still writes safetensors in transformers 5,
     # so the pickle checkpoint is written by hand, as older tools did.
