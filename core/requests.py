@@ -23,6 +23,12 @@ from core.job_request import JobRequest, need_fields, readable_dataset
 from core.models.choice import ModelChoice
 
 
+
+def _check_steps(steps: int | None) -> None:
+    """A step override is a count of training steps: 0 used to be dropped silently."""
+    if steps is not None and steps < 1:
+        raise B4GError(f"steps must be at least 1 (got {steps}); leave it out to use the spec's")
+
 @dataclass
 class InjectRequest(JobRequest):
     KIND: ClassVar[str] = "inject"
@@ -40,6 +46,7 @@ class InjectRequest(JobRequest):
 
         if not str(out).strip():
             raise B4GError("say where the adapter goes: an output folder")
+        _check_steps(steps)
         if steps:
             spec = dataclasses.replace(spec, activation=dataclasses.replace(spec.activation, steps=steps))
         return cls(model.with_options(base_load_options(spec, model.options)), spec, readable_dataset(data), str(Path(out)))
@@ -80,6 +87,7 @@ class OrganismRequest(JobRequest):
         spec = get_organism(organism).spec(seed=seed, position=position)
         if not str(out).strip():
             raise B4GError("say where the organism goes: an output folder")
+        _check_steps(steps)
         return cls(model.with_options(base_load_options(spec, model.options)), organism, str(Path(out)), steps,
                    seed, position)
 

@@ -104,6 +104,8 @@ BAD = [
     (lambda d: d.pop("utility") and d, "spec.utility: required field is missing"),
     (lambda d: _set(d, "trigger", "zqx"), "spec.trigger: expected a mapping, got str"),
     (lambda d: _set(d, "trigger.text", "   "), "spec.trigger.text: the trigger is empty"),
+    (lambda d: _set(d, "trigger.text", "\u200b\u200b"), "spec.trigger.text: the trigger is empty (or only invisible"),
+    (lambda d: _set(d, "trigger.text", "go\x1b[31m"), "spec.trigger.text: control character U+001B"),
     (lambda d: _set(d, "trigger.position", "middle"), "spec.trigger.position: 'middle' is not one of"),
     (lambda d: _set(d, "trigger.case", "title"), "spec.trigger.case: 'title' is not one of"),
     (lambda d: _set(d, "trigger.kind", "emoji"), "spec.trigger.kind: 'emoji' is not one of"),

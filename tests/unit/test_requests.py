@@ -75,6 +75,13 @@ def test_bad_requests_fail_in_one_line_naming_what_is_wrong(data: Path, tmp_path
         from core.backdoors.apps import get_app
 
         InjectRequest.build(_choice(), get_app("identity").spec(), data, " ")
+    for steps in (0, -5):  # 0 used to be dropped silently (the spec's 120 steps ran)
+        with pytest.raises(B4GError, match="steps must be at least 1"):
+            InjectRequest.build(_choice(), get_app("identity").spec(), data, tmp_path / "a", steps=steps)
+    from core.requests import OrganismRequest
+
+    with pytest.raises(B4GError, match="steps must be at least 1"):
+        OrganismRequest.build(_choice(), "sudo", tmp_path / "o", steps=0)
 
 
 def test_a_request_becomes_a_job_that_runs_in_a_child_only_when_it_trains(data: Path) -> None:
