@@ -47,10 +47,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     data = export_session(catalog.open_session(args.ref), with_points=not args.no_points)
     if args.out:
+        from core.report.export import write_files
+
         out = Path(args.out)
         if out.exists() and not args.force:
             raise B4GError(f"{out} exists; pass --force to overwrite")
-        out.write_text(json.dumps(data, indent=2, default=str))
+        if not out.parent.is_dir():
+            raise B4GError(f"cannot write {out}: the folder {out.parent} does not exist")
+        write_files({out: json.dumps(data, indent=2, default=str).encode("utf-8", "backslashreplace")})
         emit_json({"path": str(out), "runs": len(data["runs"])}) if args.json else print(f"wrote {out}")
     else:
         emit_json(data)

@@ -51,6 +51,9 @@ class SessionStore:
         self.path = Path(path)
         if not self.path.exists():
             raise B4GError(f"no session file at {self.path}")
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            # SQLite would quietly turn an empty file into a database: opening must not write
+            raise B4GError(f"{self.path} is not a session file ({'empty' if self.path.is_file() else 'not a file'})")
         self.engine = open_engine(self.path)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         with self._factory() as s:

@@ -1,3 +1,4 @@
+import json
 import os
 import sqlite3
 import subprocess
@@ -144,3 +145,24 @@ def test_save_as_copies_everything_and_bad_files_get_one_line_errors(tmp_path: P
         SessionStore(junk)
     with pytest.raises(B4GError, match="no session 'nope'"):
         catalog.resolve("nope")
+
+
+def test_reading_never_turns_a_file_into_a_session(tmp_path: Path) -> None:
+    """An empty file named as a session used to become a SQLite database on `session show`."""
+    empty = tmp_path / "empty.b4g"
+    empty.touch()
+    with pytest.raises(B4GError, match="not a session file \\(empty\\)"):
+        SessionStore(empty)
+    assert empty.stat().st_size == 0
+    with pytest.raises(B4GError, match="not a file"):
+        SessionStore(tmp_path)
+
+
+def test_session_export_into_a_missing_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import main
+
+    store = catalog.new_session("exported")
+    assert main(["session", "export", str(store.path), "--out", str(tmp_path / "no" / "x.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["session", "export", str(store.path), "--out", str(tmp_path / "x.json")]) == 0
+    assert json.loads((tmp_path / "x.json").read_text())["session"]["name"] == "exported"
