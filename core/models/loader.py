@@ -124,10 +124,14 @@ _BENIGN_UNEXPECTED = re.compile(r"(^|\.)(rotary_emb\.inv_freq|attn\.masked_bias|
 
 def _check_weights(folder: Path, model: Any, info: dict[str, Any]) -> None:
     """Refuse weights that do not hold the model's tensors: transformers would initialise the
-    missing ones at random and the audit would measure noise. Tied weights (an lm_head that shares
-    the embeddings) are not missing."""
-    tied = set(getattr(model, "_tied_weights_keys", None) or ())
-    missing = sorted(k for k in info.get("missing_keys") or () if k not in tied)
+    missing ones at random and the audit would measure noise. A tied weight (an lm_head that shares
+    the embeddings) is not missing: found through public named_parameters, not a private attribute."""
+    reported = set(info.get("missing_keys") or ())
+    names_of: dict[int, list[str]] = {}  # tied weights: one parameter under several names
+    for name, param in model.named_parameters(remove_duplicate=False):
+        names_of.setdefault(id(param), []).append(name)
+    loaded_alias = {n for names in names_of.values() if any(a not in reported for a in names) for n in names}
+    missing = sorted(k for k in reported if k not in loaded_alias)
     unexpected = sorted(k for k in info.get("unexpected_keys") or () if not _BENIGN_UNEXPECTED.search(k))
     if missing:
         raise B4GError(f"{folder}: the weights lack {len(missing)} of the model's tensors (first {missing[0]!r}); "
