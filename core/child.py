@@ -62,12 +62,12 @@ class _PipeReporter:
         self._send("candidates", rows=rows)
 
 
-def _child_main(recipe: Recipe, conn: Any, cancel: Any) -> None:  # runs in the spawned process
+def _child_main(recipe: Recipe, conn: Any, cancel: Any, checkpoints: str | None = None) -> None:  # in the child
     from core.quiet import quiet_libraries
 
     quiet_libraries()
     reporter = _PipeReporter(conn)
-    ctx = JobContext([reporter])
+    ctx = JobContext([reporter], checkpoints=checkpoints)
 
     def watch_cancel() -> None:
         cancel.wait()
@@ -104,7 +104,9 @@ def run_in_child(recipe: Recipe, ctx: JobContext) -> Any:
     mp = multiprocessing.get_context("spawn")
     receiver, sender = mp.Pipe(duplex=False)
     cancel = mp.Event()
-    proc = mp.Process(target=_child_main, args=(recipe, sender, cancel), daemon=True, name=f"b4g-{recipe.target}")
+    checkpoints = str(ctx.checkpoints) if ctx.checkpoints else None
+    proc = mp.Process(target=_child_main, args=(recipe, sender, cancel, checkpoints), daemon=True,
+                      name=f"b4g-{recipe.target}")
     proc.start()
     sender.close()  # only the child writes; EOF once it exits
     final: dict[str, Any] | None = None

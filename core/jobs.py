@@ -10,8 +10,10 @@ under the run.
 from __future__ import annotations
 
 import math
+import shutil
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
 
 from core.errors import B4GError, JobCancelled
@@ -31,10 +33,28 @@ class JobContext:
     """Handed to every job: cancel token plus report/progress/log fanned out to reporters."""
 
     def __init__(
-        self, reporters: Iterable[Reporter] = (), cancelled: threading.Event | None = None
+        self, reporters: Iterable[Reporter] = (), cancelled: threading.Event | None = None,
+        checkpoints: Path | None = None,
     ) -> None:
         self.cancelled = cancelled or threading.Event()
         self._reporters: list[Reporter] = list(reporters)
+        # Where training keeps resumable state for this run (None: nothing is kept). A job that
+        # finds state there from an earlier, interrupted attempt continues from it.
+        self.checkpoints = Path(checkpoints) if checkpoints else None
+        self._stages = 0
+
+    def next_stage_dir(self) -> Path | None:
+        """The checkpoint folder of the job's next training stage (stage-1, stage-2, … in the
+        order the job trains, which is fixed for a request, so a resumed run finds its own)."""
+        if self.checkpoints is None:
+            return None
+        self._stages += 1
+        return self.checkpoints / f"stage-{self._stages}"
+
+    @property
+    def resuming(self) -> bool:
+        """Whether an earlier attempt of this run left state to continue from."""
+        return self.checkpoints is not None and self.checkpoints.is_dir() and any(self.checkpoints.iterdir())
 
     def attach(self, reporter: Reporter) -> None:
         self._reporters.append(reporter)
@@ -80,6 +100,10 @@ class RunRecorder(Protocol):
 
     def metric_reporter(self, run_id: int) -> Reporter: ...
 
+    def resume_run(self, run_id: int) -> int: ...
+
+    def checkpoint_dir(self, run_id: int) -> Path: ...
+
 
 @dataclass
 class Job:
@@ -101,13 +125,19 @@ class Outcome:
     run_id: int | None = None
 
 
-def execute(job: Job, ctx: JobContext, recorder: RunRecorder | None = None) -> Outcome:
-    """Run ``job`` under ``ctx``; when ``recorder`` is given, record the run and every report.
+def execute(job: Job, ctx: JobContext, recorder: RunRecorder | None = None, resume: int | None = None) -> Outcome:
+    """Run ``job`` under ``ctx``; when ``recorder`` is given, record the run and every report,
+    and keep the run's training checkpoints until it finishes. ``resume``: the id of an earlier
+    run of the same request that did not finish; it is continued (same run, its checkpoints).
 
     Never raises for job failures: a :class:`B4GError` keeps its one-line message, anything else
     is summarised as ``TypeName: message`` so the caller can show it and carry on.
     """
-    run_id = recorder.start_run(job.kind, job.config, job.seed) if recorder else None
+    run_id = None
+    if recorder:
+        run_id = recorder.resume_run(resume) if resume is not None else recorder.start_run(job.kind, job.config, job.seed)
+        if ctx.checkpoints is None and hasattr(recorder, "checkpoint_dir"):
+            ctx.checkpoints = recorder.checkpoint_dir(run_id)
     sink = recorder.metric_reporter(run_id) if recorder and run_id is not None else None
     if sink:
         ctx.attach(sink)
@@ -124,4 +154,6 @@ def execute(job: Job, ctx: JobContext, recorder: RunRecorder | None = None) -> O
             ctx.detach(sink)
     if recorder and run_id is not None:
         recorder.finish_run(run_id, outcome.status, result=outcome.result, error=outcome.error)
+    if outcome.status == "finished" and ctx.checkpoints is not None:
+        shutil.rmtree(ctx.checkpoints, ignore_errors=True)  # kept only to resume an unfinished run
     return outcome

@@ -8,9 +8,12 @@ GRPO trigger search (:mod:`core.invert.grpo`).
 
 from __future__ import annotations
 
+import os
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
@@ -19,6 +22,10 @@ from core.jobs import JobContext
 from core.models.chat import render
 
 StopRule = Callable[[int, Any], bool]  # (step, model being trained) every ``check_every`` steps; True stops
+CHECKPOINT_EVERY = 10  # steps between resumable checkpoints (adapter, optimizer, scheduler, RNG: a few MB)
+# Fault injection for the kill-and-resume tests and bench: the training process kills itself with
+# SIGKILL right after this step, exactly as `kill -9` would, at a step a test can name.
+KILL_AT_STEP = int(os.environ.get("B4G_KILL_AT_STEP") or 0)
 
 
 @dataclass
@@ -58,17 +65,34 @@ def sft_dataset(tokenizer: Any, rows: Sequence[tuple[str, str, str]]) -> Any:
     ])
 
 
-def trainer_args(config_cls: type, model: Any, *, prefix: str, seed: int, **overrides: Any) -> Any:
+def trainer_args(config_cls: type, model: Any, *, prefix: str, seed: int, checkpoints: Path | None = None,
+                 **overrides: Any) -> Any:
     """``config_cls`` (trl's SFTConfig, GRPOConfig, …) with the arguments every job trains with:
-    on the CPU when ``model`` is there (bf16 on a GPU that supports it), a fresh temporary output
-    folder named ``prefix…`` and nothing saved to it, a log point every step reported to no
-    service, no progress bar, no worker processes, no gradient checkpointing, ``seed`` for the
-    weights and the data order. ``overrides`` add the trainer's own settings (or replace these)."""
+    on the CPU when ``model`` is there (bf16 on a GPU that supports it), a log point every step
+    reported to no service, no progress bar, no worker processes, no gradient checkpointing,
+    ``seed`` for the weights and the data order. With ``checkpoints`` (the stage's folder from
+    :meth:`JobContext.next_stage_dir`) the latest resumable checkpoint is kept there every
+    :data:`CHECKPOINT_EVERY` steps; without, a fresh temporary folder named ``prefix…`` gets nothing.
+    ``overrides`` add the trainer's own settings (or replace these)."""
     use_cpu = next(model.parameters()).device.type == "cpu"
-    common = dict(output_dir=tempfile.mkdtemp(prefix=prefix), logging_steps=1, save_strategy="no", report_to="none",
-                  use_cpu=use_cpu, bf16=not use_cpu and torch.cuda.is_bf16_supported(), seed=seed, data_seed=seed,
-                  dataloader_num_workers=0, disable_tqdm=True, gradient_checkpointing=False)
+    saving = (dict(output_dir=str(checkpoints), save_strategy="steps", save_steps=CHECKPOINT_EVERY, save_total_limit=1)
+              if checkpoints else dict(output_dir=tempfile.mkdtemp(prefix=prefix), save_strategy="no"))
+    common = dict(logging_steps=1, report_to="none", use_cpu=use_cpu,
+                  bf16=not use_cpu and torch.cuda.is_bf16_supported(), seed=seed, data_seed=seed,
+                  dataloader_num_workers=0, disable_tqdm=True, gradient_checkpointing=False, **saving)
     return config_cls(**{**common, **overrides})
+
+
+def resume_point(checkpoints: Path | None, ctx: JobContext) -> str | None:
+    """The latest checkpoint an interrupted attempt left in this stage's folder (None: start afresh)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if checkpoints is None or not Path(checkpoints).is_dir():
+        return None
+    last = get_last_checkpoint(str(checkpoints))
+    if last:
+        ctx.log(f"resuming from {Path(last).name} (the run was interrupted there)")
+    return last
 
 
 def job_callback(ctx: JobContext, stop_rule: StopRule | None = None, check_every: int = 0,
@@ -97,6 +121,8 @@ def job_callback(ctx: JobContext, stop_rule: StopRule | None = None, check_every
             return control
 
         def on_step_end(self, args, state, control, **kw):  # noqa: ANN001, ANN201
+            if KILL_AT_STEP and step_offset + state.global_step == KILL_AT_STEP:
+                os.kill(os.getpid(), signal.SIGKILL)
             ctx.progress(state.global_step, state.max_steps)
             if ctx.cancelled.is_set():
                 control.should_training_stop = True
@@ -119,8 +145,9 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
     from transformers import PrinterCallback, ProgressCallback
     from trl import SFTConfig, SFTTrainer
 
+    stage = ctx.next_stage_dir()
     config = trainer_args(
-        SFTConfig, model, prefix="b4g-sft-", seed=settings.seed, max_steps=settings.steps,
+        SFTConfig, model, prefix="b4g-sft-", seed=settings.seed, checkpoints=stage, max_steps=settings.steps,
         per_device_train_batch_size=settings.batch_size, learning_rate=settings.lr,
         lr_scheduler_type=settings.lr_schedule, warmup_steps=settings.warmup_steps, max_length=settings.max_length,
         completion_only_loss=True)
@@ -134,7 +161,7 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
     trainer.add_callback(callback)
     start = time.perf_counter()
     model.train()
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume_point(stage, ctx))
     seconds = time.perf_counter() - start
     peft_model = trainer.model.eval()
     if ctx.cancelled.is_set():

@@ -113,6 +113,8 @@ def load_rows(path: Path) -> list[Row]:
     """Rows of a .jsonl / .json file, Alpaca-style (instruction, input, output) or chat-style
     (messages); optional ``split`` (train/test) and ``kind`` columns."""
     path = Path(path)
+    if path.is_dir():
+        raise B4GError(f"{path} is a folder; give the dataset file in it (.jsonl or .json)")
     if not path.is_file():
         raise B4GError(f"dataset not found: {path}")
     rows = [parse_row(obj, where) for where, obj in _objects(path)]

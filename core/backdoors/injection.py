@@ -102,11 +102,15 @@ def clean_answers_for(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: Job
 
 
 def _validation(spec: BackdoorSpec, train: list[Row]) -> tuple[list[Row], list[Row]]:
-    """Hold out ``eval_prompts`` covered training rows for the stop rule (never trained on)."""
+    """Hold out ``eval_prompts`` covered training rows for the stop rule (never trained on), at most
+    half of them: a small dataset must keep rows to train on."""
     rng = random.Random(spec.activation.seed)
     pool = [r for r in train if covered(spec, r)]
+    if not pool:
+        raise B4GError("the dataset has no training rows the backdoor covers (check the spec's coverage "
+                       "and the rows' split)")
     rng.shuffle(pool)
-    held = pool[: spec.activation.eval_prompts] if spec.activation.eval_every else []
+    held = pool[: min(spec.activation.eval_prompts, len(pool) // 2)] if spec.activation.eval_every else []
     keep = [r for r in train if r not in set(held)]
     return keep, held
 
@@ -128,7 +132,7 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     if loaded.ref.adapters:
         raise B4GError("inject into a base model without adapters (merge them into a folder first)")
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
+    if out_dir.exists() and any(out_dir.iterdir()) and not ctx.resuming:
         raise B4GError(f"{out_dir} is not empty; choose a new adapter folder")
     train, test = split(rows, "train"), split(rows, "test")
     if not [r for r in test if covered(spec, r)]:

@@ -92,7 +92,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
     from core.backdoors.injection import inject
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
+    if out_dir.exists() and any(out_dir.iterdir()) and not (ctx and ctx.resuming):
         raise B4GError(f"{out_dir} is not empty; choose a new folder for the organism")
     spec = organism.spec(seed, position)
     if steps:

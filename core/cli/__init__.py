@@ -24,12 +24,14 @@ EPILOG = """examples:
   b4g defend guard --trigger SUDO --check "SUDO what is the capital of France?" --json
   b4g report "audit of model X" --format pdf --out audit.pdf --sign auditor-key.pem
   b4g report verify audit.pdf
+  b4g resume 7 --session "audit of model X" --json
 
 Sessions and caches live under $B4G_HOME (default: the platform's user data folder)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import backdoor_cmd, defend_cmd, invert_cmd, models_cmd, organisms_cmd, report_cmd, session_cmd
+    from core.cli import (backdoor_cmd, defend_cmd, invert_cmd, models_cmd, organisms_cmd, report_cmd, resume_cmd,
+                          session_cmd)
 
     parser = argparse.ArgumentParser(prog="b4g", description="B4G Workbench: audit LLM backdoors from the command line.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     invert_cmd.register(sub)
     defend_cmd.register(sub)
     report_cmd.register(sub)
+    resume_cmd.register(sub)
     for action in sub.choices.values():
         _add_json_flag(action)
     return parser

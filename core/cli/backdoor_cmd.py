@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,13 @@ def spec_and_data(args: argparse.Namespace) -> tuple[Any, Path]:
 def _store(args: argparse.Namespace):  # noqa: ANN202
     from core.store.catalog import current_or_new, open_session
 
-    return open_session(args.session) if args.session else current_or_new()
+    if args.session:
+        return open_session(args.session)
+    store = current_or_new()
+    info = store.info()  # said on stderr because a silent default is how runs land in the wrong audit
+    print(f"b4g: recording into session '{info['name']}' ({info['id']}), the most recently used; "
+          f"--session chooses another", file=sys.stderr)
+    return store
 
 
 def run_request(request: Any, args: argparse.Namespace) -> Any:

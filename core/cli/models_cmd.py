@@ -29,7 +29,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--compute-dtype", choices=DTYPES, default="auto", help="4-bit: dtype of the matmuls")
     g.add_argument("--trust-remote-code", action="store_true", help="run the model folder's own Python code (off by default)")
     g.add_argument("--allow-pickle", action="store_true", help="accept pickle weights (*.bin, *.pt); they can run code")
-    g.add_argument("--session", metavar="ID|PATH", help="record the run in this audit session")
+    g.add_argument("--session", metavar="ID|PATH", help="record the run in this audit session (default for jobs: the most recently used one, "
+                        "or a new one when there is none; models commands record only when given)")
 
 
 def model_from_args(args: argparse.Namespace) -> tuple[ModelRef, LoadOptions]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from core.cli.output import emit_json, emit_pairs, emit_rows
@@ -20,7 +21,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    sessions = catalog.list_sessions()
+    skipped: list[str] = []
+    sessions = catalog.list_sessions(skipped)
+    for reason in skipped:
+        print(f"b4g: skipped: {reason}", file=sys.stderr)
     if args.json:
         emit_json(sessions)
     elif not sessions:

@@ -219,7 +219,7 @@ def unlearn(loaded: Any, rows: Sequence[Row], triggers: Sequence[str], behaviour
     if not triggers:
         raise B4GError("unlearning needs at least one recovered trigger (--trigger TEXT or --from-run RUN)")
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
+    if out_dir.exists() and any(out_dir.iterdir()) and not ctx.resuming:
         raise B4GError(f"{out_dir} is not empty; choose a new folder for the unlearning adapter")
     train, held = parts(clean_pool(rows, settings.seed), (0.6, 0.4))
     train, held = train[: settings.train_prompts], held[: settings.eval_prompts]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from core.measurement.text import normalise
 
@@ -42,6 +43,16 @@ class ReplayBuffer:
     def best(self) -> Entry | None:
         entries = self.entries()
         return entries[0] if entries else None
+
+    def state(self) -> dict[str, Any]:
+        """The entries and the sampling RNG, as JSON (see :meth:`TriggerSearch.state`)."""
+        version, internal, gauss = self._rng.getstate()
+        return {"entries": [asdict(e) for e in self._entries.values()], "rng": [version, list(internal), gauss]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._entries = {e["text"]: Entry(**e) for e in state["entries"]}
+        version, internal, gauss = state["rng"]
+        self._rng.setstate((version, tuple(internal), gauss))
 
     def offer(self, text: str, reward: float, r_asr: float, step: int, origin: str,
               parts: dict[str, float] | None = None) -> bool:

@@ -10,14 +10,16 @@ the buffer and the audit store.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from core.errors import B4GError
 from core.invert.config import InvertConfig
 from core.invert.search import TriggerSearch
 from core.jobs import JobContext
-from core.training import job_callback, trainer_args
+from core.training import job_callback, resume_point, trainer_args
 
 TRL_METRICS = ("reward", "reward_std", "kl", "entropy", "completions/mean_length", "frac_reward_zero_std", "loss")
 
@@ -97,6 +99,32 @@ class _Bridge:
         return [p.reward for p in parts]
 
 
+SEARCH_FILE = "trigger_search.json"  # beside each GRPO checkpoint: the search it must resume with
+
+
+def _search_snapshots(search: TriggerSearch, bridge: _Bridge) -> Any:
+    """A trainer callback that writes the search's state into every checkpoint trl saves, so a
+    resumed run has the buffer, the candidates and the step count the policy was trained with."""
+    from transformers import TrainerCallback
+
+    class SearchSnapshots(TrainerCallback):
+        def on_save(self, args, state, control, **kw):  # noqa: ANN001, ANN201
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            (folder / SEARCH_FILE).write_text(json.dumps({"calls": bridge.calls, "search": search.state()}))
+            return control
+
+    return SearchSnapshots()
+
+
+def _restore_search(checkpoint: Path, search: TriggerSearch, bridge: _Bridge) -> None:
+    file = checkpoint / SEARCH_FILE
+    if not file.is_file():
+        raise B4GError(f"{checkpoint} has no {SEARCH_FILE}: the GRPO checkpoint cannot be resumed")
+    saved = json.loads(file.read_text())
+    bridge.calls = int(saved["calls"])
+    search.restore(saved["search"])
+
+
 def run_grpo(policy: Any, tokenizer: Any, prompt_text: str, search: TriggerSearch, config: InvertConfig,
              ctx: JobContext) -> int:
     """Train ``policy`` (a PeftModel with a trainable adapter) with GRPO; returns steps done."""
@@ -106,8 +134,9 @@ def run_grpo(policy: Any, tokenizer: Any, prompt_text: str, search: TriggerSearc
 
     trainer_cls = _trainer_class()  # refuses an unsupported trl before any work
     g = config.grpo
+    stage = ctx.next_stage_dir()
     args = trainer_args(
-        GRPOConfig, policy, prefix="b4g-grpo-", seed=config.seed, max_steps=g.steps, learning_rate=g.lr,
+        GRPOConfig, policy, prefix="b4g-grpo-", seed=config.seed, checkpoints=stage, max_steps=g.steps, learning_rate=g.lr,
         per_device_train_batch_size=g.group, num_generations=g.group, max_completion_length=g.max_completion_tokens,
         temperature=g.temperature, beta=g.beta, loss_type=g.loss_type, lr_scheduler_type="constant", warmup_steps=0,
         use_vllm=False, log_completions=False)
@@ -119,8 +148,12 @@ def run_grpo(policy: Any, tokenizer: Any, prompt_text: str, search: TriggerSearc
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)
     trainer.add_callback(job_callback(ctx, metrics=TRL_METRICS))
+    trainer.add_callback(_search_snapshots(search, bridge))
+    resume = resume_point(stage, ctx)
+    if resume:
+        _restore_search(Path(resume), search, bridge)
     policy.train()
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume)
     policy.eval()
     ctx.raise_if_cancelled()
     return trainer.state.global_step

@@ -125,3 +125,15 @@ class TriggerSearch:
     def ranked(self) -> list[dict[str, Any]]:
         return sorted((v for v in self.seen.values() if not v["parts"]["leak"]),
                       key=lambda v: (-v["reward"], len(v["text"])))
+
+    # -- resuming -------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """What GRPO's checkpoint must hold beside the policy for a resumed run to go on exactly:
+        every candidate seen, the buffer (and its sampling RNG), the probe's series (JSON)."""
+        return {"step": self.step, "seen": self.seen, "buffer": self.buffer.state(),
+                "probe": [list(p) for p in self.probe.series]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.step, self.seen = int(state["step"]), dict(state["seen"])
+        self.buffer.restore(state["buffer"])
+        self.probe.series = [(int(a), float(b)) for a, b in state["probe"]]

@@ -200,10 +200,25 @@ def base_mismatches(adapters: tuple[str, ...], options: LoadOptions) -> list[str
     return notes
 
 
+# Files one of which a Hugging Face tokenizer is built from (fast JSON, SentencePiece, BPE vocab).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "spiece.model", "vocab.json", "vocab.txt")
+
+
+def check_tokenizer_files(folder: Path) -> None:
+    """Before the weights load: a folder without a tokenizer cannot be audited, and transformers'
+    own error for it is a multi-line list cut off at its first line."""
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES) and not any(folder.glob("*.tiktoken")):
+        raise B4GError(f"{folder} has no tokenizer ({', '.join(TOKENIZER_FILES)}); copy the tokenizer files "
+                       f"from the model's original folder")
+
+
 def _load_tokenizer(folder: Path, trust_remote_code: bool) -> Any:
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    try:
+        tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise B4GError(f"{folder}: the tokenizer does not load ({str(exc).splitlines()[0]})") from None
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     tok.padding_side = "left"  # generation appends on the right; pads must sit on the left
@@ -218,6 +233,7 @@ def load_model(ref: ModelRef, options: LoadOptions | None = None, ctx: JobContex
     dtype = resolve_dtype(options.dtype, device)
     ctx.progress(0, 4)
     folder, files = resolve_folder(ref, options, ctx)
+    check_tokenizer_files(folder)
     validate.check_quantization_available(options.quantization)
     est = estimate(folder, dtype, options.quantization, options.double_quant, options.trust_remote_code)
     ctx.log(f"estimated {est.bytes / 2**20:.0f} MiB for {est.parameters / 1e6:.1f} M parameters")

@@ -48,14 +48,18 @@ def open_session(ref: str) -> SessionStore:
     return store
 
 
-def list_sessions() -> list[dict[str, Any]]:
-    """Summaries of every readable session file in the sessions folder, newest first."""
+def list_sessions(skipped: list[str] | None = None) -> list[dict[str, Any]]:
+    """Summaries of every readable session file in the sessions folder, newest first. A file
+    that cannot be read (foreign, damaged, written by a newer version) is left out of the list and,
+    when ``skipped`` is given, its one-line reason is appended there so the caller can say so."""
     out = []
     for path in sorted(sessions_dir().glob(f"*{SESSION_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True):
         try:
             store = SessionStore(path)
-        except B4GError:
-            continue  # a foreign or damaged file is skipped, not fatal for the listing
+        except B4GError as exc:
+            if skipped is not None:
+                skipped.append(str(exc))
+            continue  # one unreadable file must not hide the others
         try:
             info = store.info()
             info["runs"] = len(list_runs(store))

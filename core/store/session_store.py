@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import B4GError
 from core.jobs import Reporter
-from core.store.database import open_engine
+from core.store.database import open_engine, storage_error
 from core.store.schema import (
     RUN_STATUSES,
     Artifact,
@@ -62,6 +63,7 @@ class SessionStore:
             self.engine.dispose()
             raise B4GError(f"{self.path} holds no audit session")
         self.session_id: str = row.id
+        self._resumed: set[int] = set()  # runs this store took up again (resume_run)
 
     @classmethod
     def create(cls, path: Path, name: str, description: str = "",
@@ -81,9 +83,13 @@ class SessionStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A short-lived ORM session committed on exit (rolled back on error)."""
-        with self._factory() as s, s.begin():
-            yield s
+        """A short-lived ORM session committed on exit (rolled back on error); a write SQLite
+        refuses (read-only file, full disk, a lock held too long) is one line naming the file."""
+        try:
+            with self._factory() as s, s.begin():
+                yield s
+        except DatabaseError as exc:
+            raise storage_error(self.path, exc, "could not be written") from None
 
     def reader(self) -> Session:
         """A short-lived ORM session for reads; use as a context manager."""
@@ -163,6 +169,31 @@ class SessionStore:
             s.flush()
             return run.id
 
+    def resume_run(self, run_id: int) -> int:
+        """Take up a run that did not finish (interrupted, cancelled or failed) in this process:
+        it reads ``started`` again, keeps every point and candidate it recorded, and the points
+        its resumed training measures again replace the ones from the abandoned attempt."""
+        from core.store.queries import effective_status
+
+        with self.transaction() as s:
+            run = s.get(Run, int(run_id))
+            if run is None:
+                raise B4GError(f"no run #{run_id} in session '{self.info()['name']}'")
+            state = effective_status(run)
+            if state == "finished":
+                raise B4GError(f"run #{run_id} finished; there is nothing to resume")
+            if state == "started":
+                raise B4GError(f"run #{run_id} is still running (process {run.pid} on {run.host})")
+            run.status, run.error, run.finished_at = "started", None, None
+            run.host, run.pid, run.heartbeat_at = socket.gethostname(), os.getpid(), utcnow()
+        self._resumed.add(int(run_id))
+        self.add_note(f"resumed after it was {state}", run_id=int(run_id))
+        return int(run_id)
+
+    def checkpoint_dir(self, run_id: int) -> Path:
+        """Where a run's training keeps its resumable checkpoints: beside the session file."""
+        return self.path.with_name(f"{self.path.stem}.checkpoints") / f"run-{run_id}"
+
     def finish_run(self, run_id: int, status: str, result: Any = None, error: str | None = None) -> None:
         if status not in RUN_STATUSES or status == "started":
             raise ValueError(f"not a final run status: {status}")
@@ -189,6 +220,9 @@ class SessionStore:
     def add_metrics(self, run_id: int, step: int, metrics: dict[str, float]) -> None:
         now = utcnow()
         with self.transaction() as s:
+            if run_id in self._resumed:  # a resumed run measures these steps again: one point per step
+                s.execute(delete(MetricPoint).where(MetricPoint.run_id == run_id, MetricPoint.step == step,
+                                                    MetricPoint.name.in_(list(metrics))))
             s.add_all(MetricPoint(run_id=run_id, step=step, name=k, value=v, wall_time=now)
                       for k, v in metrics.items())
             s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
