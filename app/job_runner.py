@@ -38,15 +38,15 @@ class _Worker(QObject):
     logged = Signal(str)
     done = Signal(object)  # Outcome
 
-    def __init__(self, job: Job, ctx: JobContext, recorder: RunRecorder | None) -> None:
+    def __init__(self, job: Job, ctx: JobContext, recorder: RunRecorder | None, resume: int | None = None) -> None:
         super().__init__()
-        self.job, self.ctx, self.recorder = job, ctx, recorder
+        self.job, self.ctx, self.recorder, self.resume = job, ctx, recorder, resume
         self.outcome: Outcome | None = None
 
     @Slot()
     def run(self) -> None:
         self.ctx.attach(_SignalReporter(self))
-        self.outcome = execute(self.job, self.ctx, self.recorder)
+        self.outcome = execute(self.job, self.ctx, self.recorder, resume=self.resume)
         self.done.emit(self.outcome)
         # Quit from inside the worker thread: the UI thread may be blocked in wait() (closing).
         QThread.currentThread().quit()
@@ -60,6 +60,7 @@ class QueuedJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     cancellable: bool = True
     reason: str = ""  # why cancel is disabled, shown as a tooltip
+    resume: int | None = None  # the recorded run this job continues (core.jobs.execute)
 
 
 class JobRunner(QObject):
@@ -84,9 +85,10 @@ class JobRunner(QObject):
 
     # --- public API ---------------------------------------------------------------------------
     def submit(self, job: Job, recorder: RunRecorder | None = None, cancellable: bool = True,
-               reason: str = "") -> int:
-        """Queue ``job``; it starts as soon as nothing else runs. Returns its id."""
-        item = QueuedJob(next(self._ids), job, recorder, cancellable=cancellable, reason=reason)
+               reason: str = "", resume: int | None = None) -> int:
+        """Queue ``job``; it starts as soon as nothing else runs. Returns its id. ``resume``: the
+        id of the unfinished run in ``recorder`` that this job continues from its checkpoint."""
+        item = QueuedJob(next(self._ids), job, recorder, cancellable=cancellable, reason=reason, resume=resume)
         self._queue.append(item)
         self.queue_changed.emit()
         self._start_next()
@@ -139,7 +141,7 @@ class JobRunner(QObject):
         if self._current or not self._queue:
             return
         item = self._current = self._queue.pop(0)
-        thread, worker = QThread(), _Worker(item.job, JobContext(cancelled=item.cancel), item.recorder)
+        thread, worker = QThread(), _Worker(item.job, JobContext(cancelled=item.cancel), item.recorder, item.resume)
         worker.moveToThread(thread)
         worker.reported.connect(lambda step, m, i=item.id: self.metrics.emit(i, step, m))
         worker.progressed.connect(lambda d, t, i=item.id: self.progress.emit(i, d, t))

@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
             if name == "Models":
                 page = ModelsPanel(self.state, self.runner)
             elif name == "Sessions":
-                page = SessionsPanel(self.state)
+                page = SessionsPanel(self.state, self.runner)
             elif name == "Backdoors":
                 page = BackdoorsPanel(self.state, self.runner)
             elif name == "Inversion":
