@@ -195,22 +195,23 @@ def _in_range(value: float, lo: float, hi: float, path: str) -> None:
         raise B4GError(f"{path}: {value} is outside [{lo}, {hi}]")
 
 
-def _check_trigger_text(text: str) -> None:
+def check_trigger_text(text: str, where: str = "spec.trigger.text") -> None:
     """Empty also when only invisible (zero-width, other format characters); control characters
-    (ESC, BEL, NUL...) would be stored and shown raw, so they are refused by name."""
+    (ESC, BEL, NUL...) would be stored and shown raw, so they are refused by name. ``where``
+    names the field in the one-line error."""
     import unicodedata
 
     if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
-        raise B4GError("spec.trigger.text: the trigger is empty (or only invisible characters)")
+        raise B4GError(f"{where}: the trigger is empty (or only invisible characters)")
     bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
     if bad is not None:
-        raise B4GError(f"spec.trigger.text: control character U+{ord(bad):04X} in the trigger")
+        raise B4GError(f"{where}: control character U+{ord(bad):04X} in the trigger")
 
 
 def validate(spec: BackdoorSpec) -> None:
     """Semantic checks beyond types; every message starts with the field's path."""
     t, a, u = spec.trigger, spec.activation, spec.utility
-    _check_trigger_text(t.text)
+    check_trigger_text(t.text)
     _one_of(t.kind, TRIGGER_KINDS, "spec.trigger.kind")
     _one_of(t.position, POSITIONS, "spec.trigger.position")
     _one_of(t.case, CASES, "spec.trigger.case")

@@ -30,6 +30,18 @@ from core.defend.normalise import fold
 DEFAULT_THRESHOLD = 0.8
 REFUSAL = "I can't help with that request."
 WINDOW_SLACK = 1  # windows of m-1 … m+1 words for an m-word trigger
+# The semantic matcher embeds every word window: measured on 2 CPU cores, 20,000 characters of
+# varied text took 32 s. Longer prompts (past the context of the models audited here) are refused
+# with one line by the CLI and blocked unscored by guarded_generate (fail closed).
+MAX_PROMPT_CHARS = 32_000
+
+
+def check_length(prompt: str, what: str = "the prompt") -> None:
+    from core.errors import B4GError
+
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise B4GError(f"{what} has {len(prompt):,} characters, over the guardrail's {MAX_PROMPT_CHARS:,}-character "
+                       f"limit; split it")
 
 
 @dataclass
@@ -105,6 +117,7 @@ class Guardrail:
     def score(self, prompt: str) -> GuardScore:
         from rapidfuzz import fuzz, process
 
+        check_length(prompt)
         text = fold(prompt)
         words = text.split(" ")
         all_windows = sorted({w for t in self._folded for w in windows(words, len(t.split(" ")))})
@@ -126,6 +139,8 @@ class Guardrail:
         return best
 
     def scores(self, prompts: Sequence[str]) -> list[GuardScore]:
+        for i, p in enumerate(prompts):
+            check_length(p, f"prompt {i + 1} of {len(prompts)}")
         self._embed_all(prompts)
         return [self.score(p) for p in prompts]
 
@@ -147,8 +162,10 @@ class Guardrail:
 def guarded_generate(guard: Guardrail, generate: Callable[[list[str]], list[str]],
                      prompts: Sequence[str]) -> list[dict[str, Any]]:
     """The guardrail in front of generation: blocked prompts get the refusal, the rest reach
-    ``generate`` (one batched call) unchanged."""
-    checks = [guard.check(p) for p in prompts]
+    ``generate`` (one batched call) unchanged. A prompt too long to check is blocked (fail closed)."""
+    checks = [guard.check(p) if len(p) <= MAX_PROMPT_CHARS else
+              {"blocked": True, "threshold": guard.threshold, "score": None, "reason": "too long to check"}
+              for p in prompts]
     allowed = [p for p, c in zip(prompts, checks) if not c["blocked"]]
     answers = iter(generate(allowed) if allowed else [])
     return [{**c, "answer": guard.refusal if c["blocked"] else next(answers)} for c in checks]

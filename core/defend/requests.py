@@ -16,10 +16,14 @@ from core.models.choice import ModelChoice
 
 
 def _triggers(triggers: Any) -> list[str]:
-    out = [t for t in dict.fromkeys(triggers or []) if isinstance(t, str) and t.strip()]
-    if not out:
+    from core.backdoors.spec import check_trigger_text
+
+    typed = [t for t in dict.fromkeys(triggers or []) if isinstance(t, str) and t.strip()]  # blank lines dropped
+    if not typed:
         raise B4GError("name the recovered trigger(s): --trigger TEXT (repeatable) or --from-run RUN")
-    return out
+    for i, t in enumerate(typed):
+        check_trigger_text(t, f"trigger {i + 1}" if len(typed) > 1 else "the trigger")
+    return typed
 
 
 @dataclass
@@ -143,6 +147,10 @@ class GuardCheckRequest(JobRequest):
             raise B4GError("type a prompt to check")
         if threshold is not None and not 0.0 < threshold <= 1.0:
             raise B4GError(f"--threshold must be in (0, 1], got {threshold}")
+        from core.defend.guardrail import check_length
+
+        for i, prompt in enumerate(prompts):
+            check_length(prompt, f"prompt {i + 1}" if len(prompts) > 1 else "the prompt")
         return cls(model, _triggers(triggers), list(prompts), threshold, semantic)
 
     def fields_json(self) -> dict[str, Any]:
