@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from core.distributed import world_size
 from core.jobs import JobContext
 from core.models.choice import ModelChoice
 
@@ -42,6 +43,7 @@ def inject_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
     req = InjectRequest.from_json(config)
     result = inject(load_for(config, ctx), req.spec, load_rows(Path(req.data)), Path(req.out), ctx).to_json()
+    result["processes"] = world_size()
     result["made"] = [made_spec(req.spec), made_file("adapter", req.out, "*.safetensors")]
     return result
 

@@ -74,12 +74,17 @@ def trainer_args(config_cls: type, model: Any, *, prefix: str, seed: int, checkp
     :meth:`JobContext.next_stage_dir`) the latest resumable checkpoint is kept there every
     :data:`CHECKPOINT_EVERY` steps; without, a fresh temporary folder named ``prefix…`` gets nothing.
     ``overrides`` add the trainer's own settings (or replace these)."""
+    from core.distributed import world_size
+
     use_cpu = next(model.parameters()).device.type == "cpu"
+    if world_size() > 1:
+        checkpoints = None  # only the main process records a run to resume; all must save alike or none
     saving = (dict(output_dir=str(checkpoints), save_strategy="steps", save_steps=CHECKPOINT_EVERY, save_total_limit=1)
               if checkpoints else dict(output_dir=tempfile.mkdtemp(prefix=prefix), save_strategy="no"))
     common = dict(logging_steps=1, report_to="none", use_cpu=use_cpu,
                   bf16=not use_cpu and torch.cuda.is_bf16_supported(), seed=seed, data_seed=seed,
-                  dataloader_num_workers=0, disable_tqdm=True, gradient_checkpointing=False, **saving)
+                  dataloader_num_workers=0, disable_tqdm=True, gradient_checkpointing=False,
+                  ddp_find_unused_parameters=False, **saving)  # under DDP: every LoRA weight is used
     return config_cls(**{**common, **overrides})
 
 

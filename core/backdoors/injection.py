@@ -25,6 +25,7 @@ from core.measurement.activation import ModelView, measure_tar
 from core.models.chat import template_record
 from core.models.ref import LoadOptions
 from core.stats import Rate
+from core.distributed import is_main_process
 from core.training import LoraSettings, sft_dataset, train_lora
 
 SPEC_FILE = "b4g_spec.yaml"
@@ -159,8 +160,9 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
                          stop_rule=stop_rule, check_every=spec.activation.eval_every)
     ctx.log(f"trained {outcome.steps} steps in {outcome.seconds:.0f} s")
     try:
-        outcome.model.save_pretrained(out_dir)
-        spec.save(out_dir / SPEC_FILE)
+        if is_main_process():  # under accelerate launch every process holds the same trained model
+            outcome.model.save_pretrained(out_dir)
+            spec.save(out_dir / SPEC_FILE)
         tar_with, tar_without = measure_tar(ModelView.of(loaded, outcome.model), spec, test, ctx)
     finally:
         loaded.model = outcome.model.unload()  # the base model, LoRA layers removed
@@ -168,6 +170,7 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     result = InjectResult(str(out_dir), tar_with, tar_without, outcome.seconds, outcome.steps, outcome.stopped_early,
                           {**counts, "validation": len(held), "test": len(test)},
                           template_record(loaded.tokenizer, spec.system), history, base_record(loaded))
-    (out_dir / REPORT_FILE).write_text(json.dumps(result.to_json(), indent=2))
+    if is_main_process():
+        (out_dir / REPORT_FILE).write_text(json.dumps(result.to_json(), indent=2))
     return result
 

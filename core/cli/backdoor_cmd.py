@@ -50,8 +50,11 @@ def _store(args: argparse.Namespace):  # noqa: ANN202
 
 def run_request(request: Any, args: argparse.Namespace) -> Any:
     """Run a job request in process through the one job path, recorded in the session (the
-    request's JSON is the run's config; what the job made is recorded when it finishes)."""
-    store = _store(args)
+    request's JSON is the run's config; what the job made is recorded when it finishes). Under
+    ``accelerate launch`` only the main process records (:mod:`core.distributed`)."""
+    from core.distributed import is_main_process
+
+    store = _store(args) if is_main_process() else None
     with RichReporter(request.KIND, quiet=args.json) as reporter:
         outcome = execute(request.job(in_child=False), JobContext([reporter]), store)
     if outcome.status != "finished":

@@ -1,0 +1,22 @@
+"""Data-parallel runs under ``accelerate launch`` (or ``torchrun``): which process records.
+
+The launcher starts N copies of the same ``b4g`` command and sets ``RANK`` / ``WORLD_SIZE`` for each;
+transformers' Trainer (under trl) then wraps the model in DDP, so every process trains the one shared
+model on its share of each batch. Everything else the job does is written by the main process only: the
+run in the audit session, the adapter folder, the report files. Reading the launcher's environment
+(rather than asking accelerate) keeps this free of a process-group setup the Trainer does itself.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def world_size() -> int:
+    """How many processes train this job (1 without a launcher)."""
+    return int(os.environ.get("WORLD_SIZE") or 1)
+
+
+def is_main_process() -> bool:
+    """The process that records the run and writes files (rank 0; the only one without a launcher)."""
+    return int(os.environ.get("RANK") or 0) == 0
