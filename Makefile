@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.b4g-installed
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'torch>=2.6,<2.15' || echo 'torch==2.13.*')
 PYTEST_ARGS ?=
 
-.PHONY: install install-gemma run test test-fast bench bench-deps bench-gpu screenshots package clean
+.PHONY: install install-gemma run test test-fast bench bench-full bench-deps bench-gpu screenshots package clean
 
 install: $(STAMP)
 	@$(BIN)/b4g models prepare
@@ -36,12 +36,27 @@ test: install
 test-fast: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m "not integration" tests/unit tests/gui
 
+# The quick profile (--quick: under 20 minutes on 2 cores): every suite result, short trainings,
+# each JSON stamped with the machine, the code version and the date. Run it on idle cores.
 bench: install bench-deps
+	$(BIN)/python bench/model_load.py --repeat 1
+	$(BIN)/python bench/scoring.py --quick
+	$(BIN)/python bench/store.py --quick
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_scale.py --quick
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui_stall.py --quick
+	$(BIN)/python bench/jobs.py --quick
+
+# The full, seeded runs (hours on 2 cores): organisms, inversions over seeds, defenses, applications.
+bench-full: install bench-deps
 	$(BIN)/python bench/model_load.py
+	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/store.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_scale.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui_stall.py
+	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/backdoor_apps.py
 	$(BIN)/python bench/self_awareness.py
 	$(BIN)/python bench/defenses.py
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui_stall.py
 
 # GCG baseline only: nanogcg 0.3.0 pins transformers<=4.47.1, so it goes in without its deps.
 bench-deps: install

@@ -97,14 +97,15 @@ def main() -> None:
 
         env = {**os.environ, "B4G_HOME": home, "B4G_CACHE": str(cache_dir()), "HF_HUB_OFFLINE": "1"}
         prepared, prepare_wall = run_json(b4g() + ["models", "prepare", "--json"], env)  # load ≠ convert
-        result = {"benchmark": "model_load", "model": "embedded SmolLM2-135M-Instruct (Q4_1 GGUF)",
+        result = {"model": "embedded SmolLM2-135M-Instruct (Q4_1 GGUF)",
                   "repeat": args.repeat, "environment": environment(),
                   "loads": [measure_load(q, args.repeat, env) for q in QUANTIZATIONS],
                   "gguf_conversion_cold": measure_conversion(env),
                   "warm_up": {"converted_now": prepared["converted_now"], "wall_seconds": round(prepare_wall, 3)}}
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from provenance import write_result
+
+    write_result("model_load", result, "quick" if args.repeat == 1 else "full")
 
 
 if __name__ == "__main__":

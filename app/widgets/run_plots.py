@@ -42,13 +42,17 @@ SPARSE_POINTS = 30
 
 
 def ema(values: Sequence[float], weight: float) -> list[float]:
-    """TensorBoard's smoothing: an exponential moving average, debiased at the start."""
-    out, last, n = [], 0.0, 0
-    for v in values:
-        n += 1
-        last = last * weight + (1 - weight) * v
-        out.append(last / (1 - weight ** n) if weight > 0 else v)
-    return out
+    """TensorBoard's smoothing: an exponential moving average, debiased at the start. The
+    recurrence runs as one IIR filter (scipy): a Python loop took 65 ms for 10 k steps x 10 series
+    on the UI thread (bench/gui_scale.py)."""
+    import numpy as np
+    from scipy.signal import lfilter
+
+    if weight <= 0 or not len(values):
+        return list(values)
+    x = np.asarray(values, dtype=float)
+    smoothed = lfilter([1 - weight], [1, -weight], x)  # last_n = weight * last_(n-1) + (1 - weight) * v_n
+    return list(smoothed / (1 - weight ** np.arange(1, len(x) + 1)))
 
 
 class RunPlots(QWidget):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,14 @@ def _trainer_class() -> type:
 
         replay_k = 0
         replay_source: Any = None
+        sampling_seconds = 0.0  # time in generation, for the step-time split (_StepTimes)
 
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations,  # noqa: ANN001, ANN202
                                   has_tool_images=False):
+            start = time.perf_counter()
             ids, logprobs = super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
                                                           has_tool_images)
+            self.sampling_seconds += time.perf_counter() - start
             if not self.model.training or not self.replay_k or self.replay_source is None:
                 return ids, logprobs
             tok, cap = self.processing_class, self.args.max_completion_length
@@ -97,6 +101,27 @@ class _Bridge:
         parts = self.search.observe(self.calls, [t.strip() for t in texts], origins)
         self.pending = []
         return [p.reward for p in parts]
+
+
+def _step_times(trainer: Any, search: TriggerSearch, ctx: JobContext) -> Any:
+    """A trainer callback that reports where each GRPO step's time went: sampling (generation),
+    scoring (the reward: our forward passes) and the rest (trl's log-probs, loss and update)."""
+    from transformers import TrainerCallback
+
+    class StepTimes(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kw):  # noqa: ANN001, ANN201
+            self.start = (time.perf_counter(), trainer.sampling_seconds, search.reward.seconds)
+            return control
+
+        def on_step_end(self, args, state, control, **kw):  # noqa: ANN001, ANN201
+            t0, sampled0, scored0 = self.start
+            wall = time.perf_counter() - t0
+            sampling, scoring = trainer.sampling_seconds - sampled0, search.reward.seconds - scored0
+            ctx.report(state.global_step, **{"time/step_s": wall, "time/sampling_s": sampling,
+                                             "time/scoring_s": scoring, "time/update_s": wall - sampling - scoring})
+            return control
+
+    return StepTimes()
 
 
 SEARCH_FILE = "trigger_search.json"  # beside each GRPO checkpoint: the search it must resume with
@@ -149,6 +174,7 @@ def run_grpo(policy: Any, tokenizer: Any, prompt_text: str, search: TriggerSearc
         trainer.remove_callback(cb)
     trainer.add_callback(job_callback(ctx, metrics=TRL_METRICS))
     trainer.add_callback(_search_snapshots(search, bridge))
+    trainer.add_callback(_step_times(trainer, search, ctx))
     resume = resume_point(stage, ctx)
     if resume:
         _restore_search(Path(resume), search, bridge)

@@ -65,9 +65,13 @@ def test_invert_smoke_records_metrics_and_candidates(tiny_model, tiny_backdoor, 
     for key in ("recovered_trigger", "top_candidates", "awareness_at_5", "emergence_step", "wall_seconds"):
         assert key in r
     assert r["data_scan"]["top"] == "zqx"  # the poisoned rows are in the data: the scan names it
-    for name in ("reward", "reward_std", "rewards/asr/mean", "buffer/size", "awareness@5", "loss"):
+    for name in ("reward", "reward_std", "rewards/asr/mean", "buffer/size", "awareness@5", "loss",
+                 "time/step_s", "time/sampling_s", "time/scoring_s", "time/update_s"):
         assert name in run.series, name
     assert len(run.series["reward"]) == 3  # one point per GRPO step
+    for (_s, step), (_, sampled), (_, scored) in zip(run.series["time/step_s"], run.series["time/sampling_s"],
+                                                     run.series["time/scoring_s"]):
+        assert 0 < sampled < step and 0 < scored < step  # the split is of the step's own time
     rewards = {round(c["reward"], 6) for c in run.candidates}
     assert len(rewards) > 1  # the reward moves between candidates
     assert {c["origin"] for c in run.candidates} >= {"policy"}

@@ -1,0 +1,56 @@
+"""What every benchmark result carries: the machine, the code version and the date.
+
+    from provenance import stamp, write_result
+    write_result("store", {...})   # -> bench/results/store.json, stamped
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+def code_version() -> str:
+    """The commit measured, ``+dirty`` when the work tree had uncommitted changes."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": sys.version.split()[0], "platform": platform.platform()}
+
+
+def stamp(profile: str) -> dict[str, Any]:
+    return {"machine": machine(), "code_version": code_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "profile": profile}
+
+
+def write_result(name: str, result: dict[str, Any], profile: str) -> Path:
+    """``bench/results/NAME.json``: the result with its stamp; also printed."""
+    out = RESULTS / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = {"benchmark": name, **stamp(profile), **result}
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(data, indent=2))
+    return out
