@@ -4,7 +4,8 @@ where a GRPO step's time goes.
 Every job is a fresh ``b4g … --json`` process (as from a terminal; the window's child process is the
 same code), recorded into one bench session. Peak RSS is the process's own maximum resident set
 (``os.wait4``), so imports, the model and training state all count. The SUDO organism is built first
-(the inject job) and the later jobs work on it. The GRPO step split (sampling / scoring / the rest)
+(the inject job) and the later jobs work on it. Verification's time is in bench/backdoor_apps.py
+(it needs an application's held-out test rows, which an organism's training data does not carry). The GRPO step split (sampling / scoring / the rest)
 is read from the inversion's ``time/*`` series in the session: medians over its steps.
 
     .venv/bin/python bench/jobs.py [--quick]   ->  bench/results/jobs.json
@@ -73,7 +74,11 @@ def main() -> None:
     args = p.parse_args()
     q = args.quick
     tmp = Path(tempfile.mkdtemp(prefix="b4g-jobs-"))
-    env = {**os.environ, "B4G_HOME": str(tmp / "home")}
+    from core.paths import cache_dir
+
+    # sessions in a throwaway home; the converted embedded model stays in the normal cache (converting
+    # it again would be timed as the first job's load)
+    env = {**os.environ, "B4G_HOME": str(tmp / "home"), "B4G_CACHE": str(cache_dir())}
     session = json.loads(subprocess.run([B4G, "session", "new", "--name", "jobs bench", "--json"], env=env,
                                         capture_output=True, text=True, check=True).stdout)
     s = ["--session", session["id"]]
@@ -83,11 +88,9 @@ def main() -> None:
     jobs["inject"] = run(["organisms", "build", "sudo", "--model", "embedded", "--out", str(org),
                           *(["--steps", "20"] if q else []), *s], env)
     model = ["--model", "embedded", "--adapter", str(org / "adapter"), "--data", str(org / "dataset.jsonl")]
-    jobs["verify"] = run(["verify", "--spec", str(org / "adapter" / "b4g_spec.yaml"), *model,
-                          "--tamper-steps", "5" if q else "20", *s], env)
     jobs["invert"] = run(["invert", *model, "--target", TARGET, *(["--rsft-steps", "10", "--grpo-steps", "4"] if q else []),
                           *s], env)
-    jobs["unlearn"] = run(["defend", "unlearn", *model, "--trigger", "SUDO", "--out", str(tmp / "unlearned"),
+    jobs["unlearn"] = run(["defend", "unlearn", *model, "--trigger", "SUDO", "--target", TARGET, "--out", str(tmp / "unlearned"),
                            *(["--steps", "10", "--no-controls"] if q else []), *s], env)
     jobs["guard"] = run(["defend", "guard", "--trigger", "SUDO", "--data", str(org / "dataset.jsonl"), *s], env)
     runs = json.loads(subprocess.run([B4G, "session", "show", session["id"], "--json"], env=env, capture_output=True,

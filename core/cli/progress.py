@@ -9,7 +9,9 @@ from core.jobs import JobContext
 
 
 class RichReporter:
-    """Shows ``progress`` as a bar, ``log`` as dim lines, ``report`` as a compact metric line."""
+    """Shows ``progress`` as a bar, ``log`` as dim lines, ``report`` as a compact metric line.
+    ``quiet`` (``--json``) drops the bar and the metric lines but keeps the log lines: stdout stays
+    one JSON document, and a long job still says on stderr which stage it is in."""
 
     def __init__(self, title: str, quiet: bool = False) -> None:
         self.console = Console(stderr=True)
@@ -35,8 +37,7 @@ class RichReporter:
         self.bar.update(self.task, completed=done, total=total)
 
     def on_log(self, message: str) -> None:
-        if not self.quiet:
-            self.console.print(f"[dim]{message}[/]", highlight=False)
+        self.console.print(f"[dim]{message}[/]", highlight=False)
 
 
 def cli_context(reporter: RichReporter) -> JobContext:

@@ -155,10 +155,12 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     if config.grpo.enabled and config.grpo.steps > 0:
         from core.invert.grpo import run_grpo
 
+        ctx.log(f"GRPO: {config.grpo.steps} steps of {config.grpo.group} completions ({config.grpo.replay} replayed)")
         steps = run_grpo(policy, loaded.tokenizer, prompt_text, search, config, ctx)
     stages["grpo"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
+    ctx.log(f"final: {config.final_samples} samples, then minimising the best {config.minimise_from} candidates")
     samples = sample_policy(loaded, policy, question, config.final_samples, config, ctx)
     search.observe(steps + 1, samples, ["policy"] * len(samples))
     best = [e["text"] for e in search.ranked()[: config.minimise_from]]
