@@ -9,7 +9,7 @@ same code), recorded into one bench session. Peak RSS is the process's own maxim
 is read from the inversion's ``time/*`` series in the session: medians over its steps.
 
     .venv/bin/python bench/jobs.py [--quick]   ->  bench/results/jobs.json
---quick: short trainings (inject 20 steps, reversal SFT 10, GRPO 4, unlearning 10 without controls).
+--quick: short trainings (inject 10 steps, reversal SFT 10, GRPO 4, unlearning 10 without controls).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main() -> None:
     jobs: dict[str, dict[str, Any]] = {}
     jobs["load"] = run(["models", "info", "--model", "embedded"], env)
     jobs["inject"] = run(["organisms", "build", "sudo", "--model", "embedded", "--out", str(org),
-                          *(["--steps", "20"] if q else []), *s], env)
+                          *(["--steps", "10"] if q else []), *s], env)
     model = ["--model", "embedded", "--adapter", str(org / "adapter"), "--data", str(org / "dataset.jsonl")]
     jobs["invert"] = run(["invert", *model, "--target", TARGET, *(["--rsft-steps", "10", "--grpo-steps", "4"] if q else []),
                           *s], env)
