@@ -17,6 +17,9 @@ from safetensors.torch import load_file
 
 from core.backdoors.spec import BackdoorSpec
 
+# End to end (the installed b4g in subprocesses, killed with SIGKILL): outside the quick unit run
+# (`-m "not integration"`), in `make test` and CI.
+end_to_end = pytest.mark.integration
 STEPS, KILL_AT = 24, 13  # checkpoints every 10 steps: the kill leaves checkpoint-10 and 3 steps after it
 
 
@@ -40,6 +43,7 @@ def _inject(out: Path, spec: Path, data: Path, model: Path, session: str) -> lis
             "--session", session, "--json"]
 
 
+@end_to_end
 def test_killed_inject_resumes_to_the_uninterrupted_result(tmp_path: Path, tiny_model: Path, plain_spec: Path,
                                                            backdoor_files: SimpleNamespace) -> None:
     home = tmp_path / "home"
@@ -87,6 +91,7 @@ def test_resume_refuses_finished_and_unknown_runs(tmp_path: Path) -> None:
     store.close()
 
 
+@end_to_end
 def test_killed_inversion_resumes_grpo_with_its_search(tmp_path: Path, tiny_model: Path, tiny_backdoor: SimpleNamespace,
                                                        backdoor_files: SimpleNamespace) -> None:
     """Killed inside GRPO (after reversal SFT), the inversion resumes from the GRPO checkpoint with

@@ -14,6 +14,10 @@ import pytest
 
 from core.backdoors.spec import BackdoorSpec
 
+# End to end (accelerate launch of the installed b4g, two processes): outside the quick unit run
+# (`-m "not integration"`), in `make test` and CI.
+pytestmark = pytest.mark.integration
+
 
 def test_inject_under_accelerate_launch_with_two_cpu_processes(tmp_path: Path, tiny_model: Path,
                                                                backdoor_files: SimpleNamespace) -> None:
