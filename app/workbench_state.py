@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from app import collector
+
 from core.models.choice import ModelChoice
 from core.models.loader import LoadedModel
 from core.store.session_store import SessionStore
@@ -41,9 +43,12 @@ class WorkbenchState(QObject):
         self.session_changed.emit(store)
 
     def set_model(self, loaded: LoadedModel) -> None:
+        if self.model is not None and self.model is not loaded:
+            collector.release()  # the replaced model's cycles may go (see app/collector.py)
         self.model = loaded
         self.model_loaded.emit(loaded)
 
     def unload_model(self) -> None:
         self.model = None
+        collector.release()
         self.model_unloaded.emit()

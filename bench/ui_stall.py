@@ -89,7 +89,10 @@ def main() -> None:
         from core.models.loader import load_model
         from core.models.ref import ModelRef
 
-        loaded = load_model(ModelRef.parse("embedded"), ctx=ctx)
+        from app.collector import quiet_collection
+
+        with quiet_collection():  # as the Models page's load job does
+            loaded = load_model(ModelRef.parse("embedded"), ctx=ctx)
         return chat(loaded, [f"Tell me a fact about the number {i}." for i in range(4 if args.quick else 8)],
                     GenerationOptions(max_new_tokens=48, batch_size=4), ctx)
 

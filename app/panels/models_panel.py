@@ -42,10 +42,12 @@ QUANT = [("None (full precision)", "none"), ("8-bit (bitsandbytes)", "8bit"), ("
 
 def _load_job(ref: ModelRef, opts: LoadOptions, store: Any) -> Job:
     def run(ctx: JobContext) -> Any:
+        from app.collector import quiet_collection
         from core.models.loader import load_model
         from core.models.record import record_model
 
-        loaded = load_model(ref, opts, ctx)
+        with quiet_collection():  # a worker thread's load must not stall the UI thread (app/collector.py)
+            loaded = load_model(ref, opts, ctx)
         loaded.record_id = record_model(store, loaded)
         return loaded
 
