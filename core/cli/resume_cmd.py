@@ -20,9 +20,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from core.store.queries import get_run
 
     store = _store(args)
-    run = get_run(store, args.run)
-    if run["status"] == "finished":
-        raise B4GError(f"run #{args.run} finished; there is nothing to resume")
+    run = get_run(store, args.run)  # a finished or live run is refused by the store's resume_run
     request = request_from_run(run["kind"], run["config"])
     with RichReporter(request.KIND, quiet=args.json) as reporter:
         outcome = execute(request.job(in_child=False), JobContext([reporter]), store, resume=int(args.run))
