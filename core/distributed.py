@@ -10,6 +10,7 @@ run in the audit session, the adapter folder, the report files. Reading the laun
 from __future__ import annotations
 
 import os
+from typing import Any
 
 
 def world_size() -> int:
@@ -20,3 +21,13 @@ def world_size() -> int:
 def is_main_process() -> bool:
     """The process that records the run and writes files (rank 0; the only one without a launcher)."""
     return int(os.environ.get("RANK") or 0) == 0
+
+
+def share(items: list[Any]) -> list[Any]:
+    """Every process's ``items``, concatenated in rank order, on every process (one process: the
+    items). Called inside a training step, when the Trainer has set up the process group."""
+    if world_size() == 1:
+        return list(items)
+    from accelerate.utils import gather_object
+
+    return list(gather_object(list(items)))

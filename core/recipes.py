@@ -81,7 +81,8 @@ def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     loaded = load_for(config, ctx)
     if req.method == "gcg":
         return gcg(loaded, rows, req.behaviour, req.config, ctx, steps=req.gcg_steps)
-    return invert(loaded, rows, req.behaviour, req.config, ctx, req.eval_trigger).to_json()
+    return {**invert(loaded, rows, req.behaviour, req.config, ctx, req.eval_trigger).to_json(),
+            "processes": world_size()}
 
 
 def try_trigger_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:

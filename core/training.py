@@ -22,7 +22,9 @@ from core.jobs import JobContext
 from core.models.chat import render
 
 StopRule = Callable[[int, Any], bool]  # (step, model being trained) every ``check_every`` steps; True stops
-CHECKPOINT_EVERY = 10  # steps between resumable checkpoints (adapter, optimizer, scheduler, RNG: a few MB)
+# Steps between resumable checkpoints (adapter, optimizer, scheduler, RNG: a few MB). The kill-and-
+# resume tests set B4G_CHECKPOINT_EVERY lower so they prove the same thing in fewer steps.
+CHECKPOINT_EVERY = max(1, int(os.environ.get("B4G_CHECKPOINT_EVERY") or 10))
 # Fault injection for the kill-and-resume tests and bench: the training process kills itself with
 # SIGKILL right after this step, exactly as `kill -9` would, at a step a test can name.
 KILL_AT_STEP = int(os.environ.get("B4G_KILL_AT_STEP") or 0)

@@ -6,6 +6,10 @@ re-uses whole zero-variance groups): the last ``replay`` completions of every gr
 by candidates from the buffer (tokenised, EOS-terminated), so promising short triggers found in
 spans keep getting credit; and the reward function is :class:`TriggerSearch`, which also fills
 the buffer and the audit store.
+
+Under ``accelerate launch`` each process generates and scores its own group; the scored groups are
+shared (:func:`core.distributed.share`) so every process observes all of them and keeps the same
+buffer, replays the same candidates and ends with the same recovered trigger.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.distributed import share, world_size
 from core.errors import B4GError
 from core.invert.config import InvertConfig
 from core.invert.search import TriggerSearch
@@ -92,15 +97,23 @@ class _Bridge:
 
     def __call__(self, prompts: list[Any], completions: list[Any], **kw: Any) -> list[float]:
         self.calls += 1
-        texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
+        texts = [(c[-1]["content"] if isinstance(c, list) else c).strip() for c in completions]
         origins = []
         for i in range(len(texts)):
             pos = i % self.group
             replayed = pos >= self.group - len(self.pending)
             origins.append("replay" if replayed else "policy")
-        parts = self.search.observe(self.calls, [t.strip() for t in texts], origins)
         self.pending = []
-        return [p.reward for p in parts]
+        if world_size() == 1:
+            return [p.reward for p in self.search.observe(self.calls, texts, origins)]
+        # Data parallel: each process scores its own group, the scores are shared, and every process
+        # then observes every group (from its cache), so all hold the same buffer and candidates and
+        # replay the same ones; the search's span scoring is repeated on each process.
+        local = self.search.reward.score(texts)
+        everything = share(list(zip(texts, origins, local)))
+        self.search.reward.remember([p for _t, _o, p in everything])
+        self.search.observe(self.calls, [t for t, _o, _p in everything], [o for _t, o, _p in everything])
+        return [p.reward for p in local]
 
 
 def _step_times(trainer: Any, search: TriggerSearch, ctx: JobContext) -> Any:

@@ -136,6 +136,12 @@ class RewardModule:
                 self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False, pos)
         return [self._cache[k] for k in keys]
 
+    def remember(self, parts: Sequence[RewardParts]) -> None:
+        """Take scores computed elsewhere (another process of a data-parallel run, scoring the same
+        model on the same prompts) into the cache, so they are not computed again here."""
+        for p in parts:
+            self._cache.setdefault(normalise(p.text), p)
+
     def flags(self, candidate: str) -> tuple[bool, ...]:
         """Per held-out prompt: did the behaviour show (at the candidate's position)? Known once
         :meth:`score` has scored it; a rejected candidate fired nowhere."""

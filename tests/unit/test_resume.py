@@ -20,11 +20,14 @@ from core.backdoors.spec import BackdoorSpec
 # End to end (the installed b4g in subprocesses, killed with SIGKILL): outside the quick unit run
 # (`-m "not integration"`), in `make test` and CI.
 end_to_end = pytest.mark.integration
-STEPS, KILL_AT = 24, 13  # checkpoints every 10 steps: the kill leaves checkpoint-10 and 3 steps after it
+EVERY = 4  # checkpoint every 4 steps (B4G_CHECKPOINT_EVERY; 10 by default): the same proof in fewer steps
+STEPS, KILL_AT = 12, 7  # the kill leaves checkpoint-4 and 3 steps after it
+GRPO_STEPS = 8
 
 
 def _b4g(args: list[str], home: Path, kill_at: int = 0) -> subprocess.CompletedProcess:
-    env = {**os.environ, "B4G_HOME": str(home), "OMP_NUM_THREADS": "1", "B4G_KILL_AT_STEP": str(kill_at)}
+    env = {**os.environ, "B4G_HOME": str(home), "OMP_NUM_THREADS": "1", "B4G_KILL_AT_STEP": str(kill_at),
+           "B4G_CHECKPOINT_EVERY": str(EVERY)}
     return subprocess.run([str(Path(sys.executable).parent / "b4g"), *args], env=env, capture_output=True, text=True,
                           timeout=600)
 
@@ -57,8 +60,8 @@ def test_killed_inject_resumes_to_the_uninterrupted_result(tmp_path: Path, tiny_
     show = json.loads(_b4g(["session", "show", sid, "--json"], home).stdout)
     run = show["runs"][-1]
     assert run["kind"] == "inject" and run["status"] == "interrupted"
-    assert run["metric_points"] == KILL_AT - 1  # a loss point per logged step, every one kept (13 died unlogged)
-    assert (home / "sessions" / f"{sid}.checkpoints" / f"run-{run['id']}" / "stage-1" / "checkpoint-10").is_dir()
+    assert run["metric_points"] == KILL_AT - 1  # a loss point per logged step, every one kept (the last died unlogged)
+    assert (home / "sessions" / f"{sid}.checkpoints" / f"run-{run['id']}" / "stage-1" / f"checkpoint-{EVERY}").is_dir()
 
     resumed = _b4g(["resume", str(run["id"]), "--session", sid, "--json"], home)
     assert resumed.returncode == 0, resumed.stderr
@@ -66,7 +69,7 @@ def test_killed_inject_resumes_to_the_uninterrupted_result(tmp_path: Path, tiny_
     assert result["steps"] == STEPS
     after = {r["id"]: r for r in json.loads(_b4g(["session", "show", sid, "--json"], home).stdout)["runs"]}
     assert after[run["id"]]["status"] == "finished" and len(after) == 2  # the same run, not a new one
-    assert after[run["id"]]["metric_points"] == STEPS  # steps 11-12 measured again replace the abandoned ones
+    assert after[run["id"]]["metric_points"] == STEPS  # steps 5-6 measured again replace the abandoned ones
     assert not (home / "sessions" / f"{sid}.checkpoints" / f"run-{run['id']}").exists()  # removed once finished
 
     want = load_file(tmp_path / "ref" / "adapter_model.safetensors")
@@ -107,11 +110,11 @@ def test_killed_inversion_resumes_grpo_with_its_search(tmp_path: Path, tiny_mode
     data = tmp_path / "poisoned.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     args = ["invert", "--model", str(tiny_model), "--adapter", str(tiny_backdoor.adapter), "--data", str(data),
-            "--target", backdoor_files.target, "--rsft-steps", "3", "--grpo-steps", "14", "--group", "4",
+            "--target", backdoor_files.target, "--rsft-steps", "3", "--grpo-steps", str(GRPO_STEPS), "--group", "4",
             "--replay", "1", "--prompts", "4", "--session", sid, "--json"]
     reference = _b4g(args, home)
     assert reference.returncode == 0, reference.stderr
-    killed = _b4g(args, home, kill_at=KILL_AT)
+    killed = _b4g(args, home, kill_at=KILL_AT)  # in GRPO (reversal SFT has only 3 steps): checkpoint-4 and 3 after
     assert killed.returncode == -signal.SIGKILL
     runs = json.loads(_b4g(["session", "show", sid, "--json"], home).stdout)["runs"]
     assert runs[-1]["status"] == "interrupted"
@@ -126,7 +129,7 @@ def test_killed_inversion_resumes_grpo_with_its_search(tmp_path: Path, tiny_mode
         ref_cands = {c["text"] for c in list_candidates(store, runs[0]["id"])}
     finally:
         store.close()
-    assert [s for s, _ in got["reward"]] == list(range(1, 15))  # one point per GRPO step, none doubled
+    assert [s for s, _ in got["reward"]] == list(range(1, GRPO_STEPS + 1))  # one point per GRPO step, none doubled
     assert [round(v, 4) for _, v in got["reward"]] == [round(v, 4) for _, v in want["reward"]]
     assert cands == ref_cands
     assert json.loads(resumed.stdout)["recovered_trigger"] == json.loads(reference.stdout)["recovered_trigger"]
