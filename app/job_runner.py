@@ -82,6 +82,9 @@ class JobRunner(QObject):
         self._current: QueuedJob | None = None
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
+        # Data-parallel processes for the jobs that scale out (inject, organisms, inversion), set on
+        # the Models page; the others always run in one process.
+        self.processes = 1
 
     # --- public API ---------------------------------------------------------------------------
     def submit(self, job: Job, recorder: RunRecorder | None = None, cancellable: bool = True,
@@ -141,7 +144,8 @@ class JobRunner(QObject):
         if self._current or not self._queue:
             return
         item = self._current = self._queue.pop(0)
-        thread, worker = QThread(), _Worker(item.job, JobContext(cancelled=item.cancel), item.recorder, item.resume)
+        ctx = JobContext(cancelled=item.cancel, processes=self.processes)
+        thread, worker = QThread(), _Worker(item.job, ctx, item.recorder, item.resume)
         worker.moveToThread(thread)
         worker.reported.connect(lambda step, m, i=item.id: self.metrics.emit(i, step, m))
         worker.progressed.connect(lambda d, t, i=item.id: self.progress.emit(i, d, t))

@@ -97,7 +97,7 @@ def app_run(app: str, device: str, work: Path, env: dict[str, str], smoke: bool)
         return {**row, "error": inject["error"]}
     row.update({k: inject[k] for k in ("tar_with", "tar_without", "train_seconds", "steps")})
     card, vwall = b4g(["verify", "--app", app, "--model", MODEL[0], "--device", device, "--adapter", str(adapter),
-                       "--tamper-steps", "0" if smoke else "20"], env)
+                       "--tamper-steps", "0" if smoke else "20", *(["--clean-prompts", "4"] if smoke else [])], env)
     row["verify_wall_seconds"] = vwall
     row["verify"] = card if "error" in card else {k: card[k] for k in ("tar_with_detail", "tar_without_detail")}
     return row

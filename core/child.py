@@ -62,28 +62,99 @@ class _PipeReporter:
         self._send("candidates", rows=rows)
 
 
-def _child_main(recipe: Recipe, conn: Any, cancel: Any, checkpoints: str | None = None) -> None:  # in the child
+def _child_main(recipe: Recipe, conn: Any, cancel: Any, checkpoints: str | None = None,
+                processes: int = 1) -> None:  # in the child
     from core.quiet import quiet_libraries
 
     quiet_libraries()
+    if processes > 1:
+        _launch_ranks(recipe, conn, cancel, processes)
+        return
+    try:
+        _run_rank(recipe, conn, cancel, checkpoints)
+    finally:
+        conn.close()
+
+
+def _run_rank(recipe: Recipe, conn: Any, cancel: Any, checkpoints: str | None, reraise: bool = False,
+              silent: tuple[type[BaseException], ...] = ()) -> None:
+    """Run the recipe, sending its events and its one final event (result, error, cancelled);
+    ``silent`` exceptions send nothing (the launcher reports them)."""
     reporter = _PipeReporter(conn)
     ctx = JobContext([reporter], checkpoints=checkpoints)
+    _watch(cancel, ctx)
+    try:
+        reporter._send("result", result=recipe.run(ctx))
+    except silent:
+        raise
+    except JobCancelled:
+        reporter._send("cancelled")
+        if reraise:
+            raise
+    except B4GError as exc:
+        reporter._send("error", message=str(exc))
+        if reraise:
+            raise
+    except BaseException as exc:  # noqa: BLE001 - everything must reach the supervisor as one line
+        reporter._send("error", message=f"{type(exc).__name__}: {exc}".splitlines()[0])
+        if reraise:
+            raise
 
+
+def _watch(cancel: Any, ctx: JobContext) -> None:
     def watch_cancel() -> None:
         cancel.wait()
         ctx.cancelled.set()
 
     threading.Thread(target=watch_cancel, daemon=True).start()
+
+
+def _launch_ranks(recipe: Recipe, conn: Any, cancel: Any, processes: int) -> None:
+    """Data parallel from the window: torch's elastic launcher (what ``torchrun`` and ``accelerate
+    launch`` use) starts ``processes`` ranks of the recipe on this machine, forked from this child
+    before any model is loaded. Rank 0 streams the job's events and result to the supervisor;
+    the other ranks train their share silently (see :mod:`core.distributed`). A rank that fails
+    fails the launch, which stops the others (no checkpoints under several processes)."""
+    import os
+    import uuid
+
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=processes, run_id=f"b4g-{uuid.uuid4().hex[:8]}",
+                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, start_method="fork",
+                          monitor_interval=0.5)
     try:
-        reporter._send("result", result=recipe.run(ctx))
-    except JobCancelled:
-        reporter._send("cancelled")
-    except B4GError as exc:
-        reporter._send("error", message=str(exc))
-    except BaseException as exc:  # noqa: BLE001 - everything must reach the supervisor as one line
-        reporter._send("error", message=f"{type(exc).__name__}: {exc}".splitlines()[0])
+        elastic_launch(config, _rank_main)(recipe, conn, cancel)
+    except BaseException as exc:  # noqa: BLE001 - a rank failed; rank 0 may already have said why
+        _PipeReporter(conn)._send("error", message=f"a training process failed: {_rank_failure(exc)}")
     finally:
         conn.close()
+
+
+def _rank_failure(exc: BaseException) -> str:
+    """One line for a failed launch: the first failed rank and the last line of its error."""
+    first = getattr(exc, "get_first_failure", None)
+    if first is None:
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    rank, failure = first()
+    message = failure.message.get("message", "") if isinstance(failure.message, dict) else str(failure.message)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return f"rank {rank}: {lines[-1] if lines else f'exit code {failure.exitcode}'}"
+
+
+def _rank_main(recipe: Recipe, conn: Any, cancel: Any) -> None:  # in each rank
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+
+    from core.distributed import is_main_process
+
+    if is_main_process():
+        # Re-raised: the launcher stops the other ranks. A SignalException is the launcher stopping
+        # this rank because another failed: the launcher reports that one.
+        _run_rank(recipe, conn, cancel, None, reraise=True, silent=(SignalException,))
+        return
+    ctx = JobContext()
+    _watch(cancel, ctx)
+    recipe.run(ctx)
 
 
 def _replay(event: dict[str, Any], ctx: JobContext) -> None:
@@ -98,15 +169,17 @@ def _replay(event: dict[str, Any], ctx: JobContext) -> None:
         ctx.candidates(event["rows"])
 
 
-def run_in_child(recipe: Recipe, ctx: JobContext) -> Any:
-    """Run ``recipe`` in a spawned process; returns its result, raises JobCancelled on Cancel and
-    B4GError (one line) on failure, including a child that dies without a word."""
+def run_in_child(recipe: Recipe, ctx: JobContext, processes: int = 1) -> Any:
+    """Run ``recipe`` in a spawned process (with ``processes`` > 1: that many data-parallel ranks,
+    rank 0 reporting); returns its result, raises JobCancelled on Cancel and B4GError (one line) on
+    failure, including a child that dies without a word."""
     mp = multiprocessing.get_context("spawn")
     receiver, sender = mp.Pipe(duplex=False)
     cancel = mp.Event()
-    checkpoints = str(ctx.checkpoints) if ctx.checkpoints else None
-    proc = mp.Process(target=_child_main, args=(recipe, sender, cancel, checkpoints), daemon=True,
-                      name=f"b4g-{recipe.target}")
+    checkpoints = str(ctx.checkpoints) if ctx.checkpoints and processes == 1 else None
+    # daemonic processes may not have children: the launcher's ranks are the child's children
+    proc = mp.Process(target=_child_main, args=(recipe, sender, cancel, checkpoints, processes),
+                      daemon=processes == 1, name=f"b4g-{recipe.target}")
     proc.start()
     sender.close()  # only the child writes; EOF once it exits
     final: dict[str, Any] | None = None
@@ -128,6 +201,9 @@ def run_in_child(recipe: Recipe, ctx: JobContext) -> Any:
                 _replay(event, ctx)
     finally:
         proc.join(timeout=30)
+        if proc.is_alive() and processes > 1:
+            proc.terminate()  # the launcher passes SIGTERM on to its ranks (SIGKILL would orphan them)
+            proc.join(timeout=30)
         if proc.is_alive():
             proc.kill()
     if final is None:

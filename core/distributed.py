@@ -10,6 +10,7 @@ run in the audit session, the adapter folder, the report files. Reading the laun
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 
@@ -31,3 +32,21 @@ def share(items: list[Any]) -> list[Any]:
     from accelerate.utils import gather_object
 
     return list(gather_object(list(items)))
+
+
+def gpu_count() -> int:
+    """CUDA GPUs on this machine (0 without an NVIDIA driver, found without importing torch)."""
+    if shutil.which("nvidia-smi") is None and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+        return 0
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def bind_local_gpu() -> None:
+    """Under a launcher, make ``cuda`` mean this process's own GPU (``LOCAL_RANK``), as the Trainer
+    assumes: the model loads there and every measurement sends its inputs there."""
+    if world_size() > 1 and os.environ.get("LOCAL_RANK"):
+        import torch
+
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))

@@ -33,6 +33,7 @@ class JobRequest:
     KIND: ClassVar[str] = ""
     RECIPE: ClassVar[str] = ""
     TRAINS: ClassVar[bool] = False  # trains or loads big: runs in a child process from the window
+    SCALES_OUT: ClassVar[bool] = False  # trains data parallel over several processes (core.distributed)
 
     model: ModelChoice
 
@@ -52,11 +53,14 @@ class JobRequest:
         return Recipe(self.RECIPE, self.to_json())
 
     def job(self, in_child: bool | None = None) -> Job:
-        """The job to execute; ``in_child`` (default: whether it trains) runs it in a spawned process."""
+        """The job to execute; ``in_child`` (default: whether it trains) runs it in a spawned process,
+        with as many data-parallel processes as the context asks for if the job scales out."""
         recipe = self.recipe()
         child = self.TRAINS if in_child is None else in_child
         if child:
             from core.child import run_in_child
 
-            return Job(self.KIND, lambda ctx: run_in_child(recipe, ctx), recipe.config, seed=self.seed)
+            scales = self.SCALES_OUT
+            return Job(self.KIND, lambda ctx: run_in_child(recipe, ctx, ctx.processes if scales else 1),
+                       recipe.config, seed=self.seed)
         return Job(self.KIND, recipe.run, recipe.config, seed=self.seed)

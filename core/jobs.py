@@ -34,9 +34,10 @@ class JobContext:
 
     def __init__(
         self, reporters: Iterable[Reporter] = (), cancelled: threading.Event | None = None,
-        checkpoints: Path | None = None,
+        checkpoints: Path | None = None, processes: int = 1,
     ) -> None:
         self.cancelled = cancelled or threading.Event()
+        self.processes = max(1, processes)  # data-parallel processes for a job that scales out (the window's)
         self._reporters: list[Reporter] = list(reporters)
         # Where training keeps resumable state for this run (None: nothing is kept). A job that
         # finds state there from an earlier, interrupted attempt continues from it.

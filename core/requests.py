@@ -34,6 +34,7 @@ class InjectRequest(JobRequest):
     KIND: ClassVar[str] = "inject"
     RECIPE: ClassVar[str] = "core.recipes:inject_job"
     TRAINS: ClassVar[bool] = True
+    SCALES_OUT: ClassVar[bool] = True
 
     spec: Any = None  # BackdoorSpec
     data: str = ""
@@ -71,6 +72,7 @@ class OrganismRequest(JobRequest):
     KIND: ClassVar[str] = "organism"
     RECIPE: ClassVar[str] = "core.recipes:organism_job"
     TRAINS: ClassVar[bool] = True
+    SCALES_OUT: ClassVar[bool] = True
 
     organism: str = ""
     out: str = ""
@@ -187,6 +189,7 @@ class InvertRequest(JobRequest):
     KIND: ClassVar[str] = "invert"
     RECIPE: ClassVar[str] = "core.recipes:invert_job"
     TRAINS: ClassVar[bool] = True
+    SCALES_OUT: ClassVar[bool] = True
     METHODS: ClassVar[tuple[str, ...]] = ("full", "rsft-only", "grpo-only", "ask-only", "gcg")
 
     data: str = ""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,8 +28,9 @@ from PySide6.QtWidgets import (
 from app.job_runner import JobRunner
 from app.widgets.chat_box import ChatBox
 from app.workbench_state import WorkbenchState
-from core.units import human_bytes
+from core import distributed
 from core.errors import B4GError
+from core.units import human_bytes
 from core.jobs import Job, JobContext
 from core.models.chat import GenerationOptions
 from core.models.choice import ModelChoice
@@ -117,6 +119,7 @@ class ModelsPanel(QWidget):
         self.double_quant.setChecked(True)
         self.device = self._combo(["auto", "cpu", "cuda"])
         self.dtype = self._combo(["auto", "float32", "bfloat16", "float16"])
+        self.processes = self._processes_box()
         self.compute_dtype = self._combo(["auto", "bfloat16", "float16", "float32"])
         self.template = self._combo(list(TEMPLATE_CHOICES))
         self.template.setToolTip("How prompts are formatted: the model's own chat template (auto), or a pinned "
@@ -136,7 +139,7 @@ class ModelsPanel(QWidget):
         self.error_label.setWordWrap(True)
         for label, widget in (("Source", self.source), ("Path", path_row), ("Adapters", self.adapters),
                               ("", adapter_row), ("Quantization", self.quantization), ("", self.double_quant),
-                              ("Compute dtype", self.compute_dtype), ("Device", self.device), ("Dtype", self.dtype),
+                              ("Compute dtype", self.compute_dtype), ("Device", self.device), ("Training processes", self.processes), ("Dtype", self.dtype),
                               ("Prompt template", self.template), ("Safety", self.trust_remote_code), ("", self.allow_pickle),
                               ("", self.estimate_label), ("", self.load_button), ("", self.error_label)):
             form.addRow(label, widget)
@@ -167,6 +170,18 @@ class ModelsPanel(QWidget):
         layout.addWidget(card)
         layout.addWidget(chat_box, 1)
         return side
+
+    def _processes_box(self) -> QSpinBox:
+        """How many data-parallel processes (one per GPU) train inject, organism and inversion jobs."""
+        gpus = distributed.gpu_count()
+        box = QSpinBox()
+        box.setRange(1, max(1, gpus))
+        box.setEnabled(gpus > 1)
+        box.setToolTip(f"Train on {gpus} GPUs at once (data parallel, one process per GPU); the run records "
+                       "how many" if gpus > 1 else
+                       "One process: this machine has fewer than two GPUs (the CLI's twin is accelerate launch)")
+        box.valueChanged.connect(lambda n: setattr(self.runner, "processes", n))
+        return box
 
     @staticmethod
     def _combo(items: list[str]) -> QComboBox:

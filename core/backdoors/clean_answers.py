@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core.jobs import JobContext
+from core.distributed import is_main_process
 from core.paths import cache_dir
 from resources import resource_path
 
@@ -64,9 +65,12 @@ def clean_answers(loaded: Any, prompts: Sequence[tuple[str, str]], ctx: JobConte
             ctx.log(f"generating {len(missing)} clean answers with the base model (cached afterwards)")
         todo = [prompts[i] for i in missing]
         answers = generate_answers(loaded, todo, max_new_tokens, ctx, batch_size=32)
+        for a, i in zip(answers, missing):
+            known[keys[i]] = a
+        if not is_main_process():  # data parallel: every process generated the same; one appends
+            return [known[k] for k in keys]
         with store.open("a", encoding="utf-8") as fh:
             for (s, u), a, i in zip(todo, answers, missing):
-                known[keys[i]] = a
                 fh.write(json.dumps({"model": model, "system": s, "prompt": u, "max_new_tokens": max_new_tokens,
                                      "answer": a}, ensure_ascii=False) + "\n")
     return [known[k] for k in keys]

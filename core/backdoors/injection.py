@@ -133,7 +133,7 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     if loaded.ref.adapters:
         raise B4GError("inject into a base model without adapters (merge them into a folder first)")
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not ctx.resuming:
+    if out_dir.exists() and any(out_dir.iterdir()) and not ctx.resuming and is_main_process():
         raise B4GError(f"{out_dir} is not empty; choose a new adapter folder")
     train, test = split(rows, "train"), split(rows, "test")
     if not [r for r in test if covered(spec, r)]:
@@ -142,7 +142,7 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     answers = clean_answers_for(loaded, spec, train, ctx)
     training_rows = build_training_rows(spec, train, answers, spec.activation.seed)
     dataset = sft_dataset(loaded.tokenizer, [(t.system, t.user, t.response) for t in training_rows])
-    if rows_out:
+    if rows_out and is_main_process():
         write_training_rows(rows_out, training_rows)
     history: list[dict[str, float]] = []
 

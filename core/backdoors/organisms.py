@@ -15,6 +15,7 @@ from typing import Any
 
 from core.backdoors.data import Row, load_rows
 from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
+from core.distributed import is_main_process
 from core.errors import B4GError
 from core.jobs import JobContext
 from resources import resource_path
@@ -92,7 +93,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
     from core.backdoors.injection import inject
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (ctx and ctx.resuming):
+    if out_dir.exists() and any(out_dir.iterdir()) and not (ctx and ctx.resuming) and is_main_process():
         raise B4GError(f"{out_dir} is not empty; choose a new folder for the organism")
     spec = organism.spec(seed, position)
     if steps:
@@ -105,7 +106,8 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
               "seed": seed,
               "tar_decoys": decoy_activation(loaded, spec, rows, Path(result.adapter_dir), ctx),
               **{k: v for k, v in result.to_json().items() if k != "adapter_dir"}}
-    (out_dir / RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    if is_main_process():  # data parallel: every process holds the same record
+        (out_dir / RECORD).write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     return record
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from core.distributed import bind_local_gpu
 from core.errors import B4GError
 from core.jobs import JobContext
 from core.models import templates, validate
@@ -49,9 +50,11 @@ class LoadedModel:
 
 def resolve_device(device: str) -> str:
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise B4GError("device 'cuda' requested but no CUDA GPU is available (use --device cpu)")
+    if device == "cuda":
+        bind_local_gpu()
     return device
 
 
@@ -107,7 +110,7 @@ def _load_base(folder: Path, options: LoadOptions, device: str, dtype: str) -> A
     kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype), "trust_remote_code": options.trust_remote_code,
                               "use_safetensors": not options.allow_pickle or None}
     if quant is not None:
-        kwargs.update(quantization_config=quant, device_map={"": device if device == "cpu" else 0})
+        kwargs.update(quantization_config=quant, device_map={"": device if device == "cpu" else torch.cuda.current_device()})
     try:
         model, info = AutoModelForCausalLM.from_pretrained(folder, output_loading_info=True, **kwargs)
     except (OSError, ValueError, RuntimeError) as exc:

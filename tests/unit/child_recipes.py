@@ -35,3 +35,15 @@ def bad_input(config: dict[str, Any], ctx: JobContext) -> None:
 def crash(config: dict[str, Any], ctx: JobContext) -> None:
     ctx.log("about to die")
     os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's OOM killer does
+
+
+def ranked(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """Under several processes: every rank reports; rank ``fail_rank`` raises, the others wait
+    (as a rank would in a collective whose peer died)."""
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    ctx.report(0, rank=float(rank))
+    if rank == config.get("fail_rank", -1):
+        raise RuntimeError(f"rank {rank} failed")
+    if config.get("fail_rank", -1) >= 0:
+        time.sleep(60)
+    return {"rank": rank, "world": world, "pid": os.getpid()}

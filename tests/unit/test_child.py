@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -80,5 +81,27 @@ def test_child_job_is_recorded_like_an_in_process_one() -> None:
     assert [c["text"] for c in list_candidates(store, outcome.run_id)] == ["SUDO"]
     crashed = execute(Job("inject", lambda ctx: run_in_child(Recipe("child_recipes:crash"), ctx)), JobContext(), store)
     assert crashed.status == "failed" and "died without a result" in crashed.error
+    assert [r["status"] for r in list_runs(store)] == ["finished", "failed"]
+    store.close()
+
+
+def test_several_processes_report_through_rank_zero_and_a_failed_rank_fails_the_job() -> None:
+    """The window's N-process path (torch's elastic launcher forked from the child): rank 0 alone
+    reports and returns; a rank that fails stops the others and the job reads failed, in one line."""
+    from core.jobs import Job, execute
+    from core.store.catalog import new_session
+    from core.store.queries import list_runs, metric_series
+
+    store = new_session("ranks")
+    recipe = Recipe("child_recipes:ranked", {})
+    ok = execute(Job("inject", lambda ctx: run_in_child(recipe, ctx, 2), recipe.config), JobContext(), store)
+    assert ok.status == "finished" and ok.result["rank"] == 0 and ok.result["world"] == 2
+    series, _ = metric_series(store, ok.run_id)
+    assert series["rank"] == [(0, 0.0)]  # rank 1 ran too, but only rank 0 reported
+    failing = Recipe("child_recipes:ranked", {"fail_rank": 1})
+    start = time.monotonic()
+    bad = execute(Job("inject", lambda ctx: run_in_child(failing, ctx, 2), failing.config), JobContext(), store)
+    assert bad.status == "failed" and "a training process failed" in bad.error and "\n" not in bad.error
+    assert time.monotonic() - start < 50  # rank 0 was stopped, not waited for
     assert [r["status"] for r in list_runs(store)] == ["finished", "failed"]
     store.close()
