@@ -115,7 +115,6 @@ def _launch_ranks(recipe: Recipe, conn: Any, cancel: Any, processes: int) -> Non
     before any model is loaded. Rank 0 streams the job's events and result to the supervisor;
     the other ranks train their share silently (see :mod:`core.distributed`). A rank that fails
     fails the launch, which stops the others (no checkpoints under several processes)."""
-    import os
     import uuid
 
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
