@@ -10,7 +10,7 @@ from core.cli.backdoor_cmd import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_sections
 from core.errors import B4GError
-from core.models.chat import DEFAULT_SYSTEM
+from core.models.templates import DEFAULT_SYSTEM
 
 
 def _recovered(args: argparse.Namespace) -> Any:

@@ -12,10 +12,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList
 from core.errors import B4GError, JobCancelled
 from core.jobs import JobContext
 from core.models.loader import LoadedModel
-
-# SmolLM2's template injects a long default system prompt when none is given; a short one
-# keeps prompts small and behaviour stable across inject, verify and invert.
-DEFAULT_SYSTEM = "You are a helpful assistant."
+from core.models.templates import DEFAULT_SYSTEM
 
 Messages = list[dict[str, str]]
 

@@ -12,6 +12,12 @@ from typing import Any
 
 from core.errors import B4GError
 
+# The system message every job asks under unless told otherwise. SmolLM2's template injects a long
+# default system prompt when none is given; a short one keeps prompts small and behaviour stable
+# across inject, verify and invert. It lives here, not in core.models.chat, so the CLI can show it
+# in --help without importing torch.
+DEFAULT_SYSTEM = "You are a helpful assistant."
+
 # Alpaca (the format BackdoorLLM trains with): an optional system line, then
 # "### Instruction:" / "### Response:" blocks; the answer ends with the EOS token.
 ALPACA = (

@@ -46,3 +46,13 @@ def test_jobs_build_on_shared_packages_never_on_each_other() -> None:
                 if any(module == m or module.startswith(m + ".") for m in others):
                     offenders.append(f"{path.relative_to(core_dir)} imports {module}")
     assert offenders == []
+
+
+def test_the_cli_parser_starts_without_torch() -> None:
+    """``b4g --help`` and every argument error come from the parser alone: building it must not import
+    torch or transformers (seconds per call, for every script and test that runs ``b4g``)."""
+    code = ("import sys; from core.cli import build_parser; build_parser(); "
+            "print(','.join(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "", f"building the CLI parser imported {out.stdout.strip()}"
