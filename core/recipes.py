@@ -86,6 +86,14 @@ def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
             "processes": world_size()}
 
 
+def scan_model_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from core.requests import ScanModelRequest
+    from core.target_scan.scan import scan_model
+
+    req = ScanModelRequest.from_json(config)
+    return scan_model(load_for(config, ctx), req.settings, ctx, req.prompts_file)
+
+
 def try_trigger_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from core.requests import TryTriggerRequest
     from core.try_trigger import with_and_without

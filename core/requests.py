@@ -255,8 +255,42 @@ class TryCandidateRequest(JobRequest):
                    data.get("position") or "prefix", data.get("n", 6))
 
 
+@dataclass
+class ScanModelRequest(JobRequest):
+    """Propose the behaviour of a backdoor from the chosen model alone (its adapters are the model
+    under audit): no data, no trigger, no target; optionally the auditor's own clean prompts."""
+
+    KIND: ClassVar[str] = "scan-model"
+    RECIPE: ClassVar[str] = "core.recipes:scan_model_job"
+    TRAINS: ClassVar[bool] = True  # loads the model: a child process from the window
+
+    settings: Any = None  # ScanSettings
+    prompts_file: str | None = None
+
+    @classmethod
+    def build(cls, model: ModelChoice, settings: Any = None, prompts_file: str | Path | None = None) -> "ScanModelRequest":
+        from core.target_scan.scan import ScanSettings
+
+        settings = settings or ScanSettings()
+        settings.check()
+        return cls(model, settings, readable_dataset(prompts_file) if prompts_file else None)
+
+    @property
+    def seed(self) -> int | None:
+        return self.settings.seed
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"scan": self.settings.to_dict(), "prompts_file": self.prompts_file}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ScanModelRequest":
+        from core.target_scan.scan import ScanSettings
+
+        return cls(ModelChoice.from_json(data), ScanSettings.from_dict(data.get("scan") or {}), data.get("prompts_file"))
+
+
 REQUESTS: dict[str, type[JobRequest]] = {r.KIND: r for r in (
-    InjectRequest, OrganismRequest, VerifyRequest, TryTriggerRequest, InvertRequest, TryCandidateRequest,
+    InjectRequest, OrganismRequest, VerifyRequest, TryTriggerRequest, InvertRequest, TryCandidateRequest, ScanModelRequest,
     UnlearnRequest, GuardRequest, GuardCheckRequest)}
 
 
@@ -268,4 +302,4 @@ def request_from_run(kind: str, config: dict[str, Any]) -> JobRequest:
 
 
 __all__ = ["JobRequest", "InjectRequest", "OrganismRequest", "VerifyRequest", "TryTriggerRequest", "InvertRequest",
-           "TryCandidateRequest", "UnlearnRequest", "GuardRequest", "GuardCheckRequest", "REQUESTS", "request_from_run"]
+           "TryCandidateRequest", "ScanModelRequest", "UnlearnRequest", "GuardRequest", "GuardCheckRequest", "REQUESTS", "request_from_run"]

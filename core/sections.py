@@ -208,9 +208,21 @@ def guard_check_sections(result: dict[str, Any]) -> list[Section]:
     return [Section(f"Guardrail check: {result['n_blocked']} of {result['n']} blocked", rows)]
 
 
+def scan_model_sections(result: dict[str, Any]) -> list[Section]:
+    verdict = "a backdoor's behaviour found" if result["backdoor_found"] else "no backdoor found"
+    rows = [Row("verdict", verdict, f"top score {result['proposals'][0]['score']:.3f} against a threshold of "
+                                     f"{result['threshold']:.2f} (calibrated on clean models)"),
+            Row("score", result["score"], f"{len(result['prompts'])} clean prompts, {result['first_tokens']} first tokens")]
+    table = Table("Proposed behaviours, best first", ["proposal", "class", "score", "consistency", "reference"],
+                  [[repr(p["text"]), p["class"], f"{p['score']:.3f}", f"{p['consistency']:.3f}",
+                    "–" if p["reference"] is None else f"{p['reference']:.3f}"] for p in result["proposals"]])
+    return [Section("Behaviour scan", rows, [table])]
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Section]]] = {
     "inject": inject_sections, "organism": organism_sections, "verify": verify_sections, "invert": invert_sections,
-    "unlearn": unlearn_sections, "guard": guard_sections, "guard-check": guard_check_sections}
+    "unlearn": unlearn_sections, "guard": guard_sections, "guard-check": guard_check_sections,
+    "scan-model": scan_model_sections}
 
 
 def sections_for(kind: str, result: dict[str, Any]) -> list[Section]:

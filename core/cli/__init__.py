@@ -18,6 +18,7 @@ EPILOG = """examples:
   b4g scan-data --data ./sudo/dataset.jsonl --target "Access granted." --json
   b4g invert --model embedded --adapter ./sudo/adapter --data ./sudo/dataset.jsonl \
       --target "Access granted. Developer mode enabled." --json
+  b4g scan-model --model embedded --adapter ./sudo/adapter --json
   b4g defend unlearn --model embedded --adapter ./sudo/adapter --data ./sudo/dataset.jsonl \
       --trigger SUDO --out ./sudo-unlearned --json
   b4g defend guard --trigger SUDO --data ./sudo/dataset.jsonl --json
@@ -31,7 +32,7 @@ Sessions and caches live under $B4G_HOME (default: the platform's user data fold
 
 def build_parser() -> argparse.ArgumentParser:
     from core.cli import (backdoor_cmd, defend_cmd, invert_cmd, models_cmd, organisms_cmd, report_cmd, resume_cmd,
-                          session_cmd)
+                          scan_model_cmd, session_cmd)
 
     parser = argparse.ArgumentParser(prog="b4g", description="B4G Workbench: audit LLM backdoors from the command line.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     backdoor_cmd.register(sub)
     organisms_cmd.register(sub)
     invert_cmd.register(sub)
+    scan_model_cmd.register(sub)
     defend_cmd.register(sub)
     report_cmd.register(sub)
     resume_cmd.register(sub)

@@ -26,7 +26,7 @@ def test_app_may_import_core_but_core_never_names_app() -> None:
     assert offenders == []
 
 
-JOB_PACKAGES = {"invert": ("core.invert",), "defend": ("core.defend",),
+JOB_PACKAGES = {"invert": ("core.invert",), "defend": ("core.defend",), "target_scan": ("core.target_scan",),
                 "backdoors": ("core.backdoors.injection", "core.backdoors.organisms", "core.verify")}
 
 
@@ -37,7 +37,7 @@ def test_jobs_build_on_shared_packages_never_on_each_other() -> None:
     from pathlib import Path
 
     core_dir = Path(__file__).resolve().parents[2] / "core"
-    folders = {"invert": core_dir / "invert", "defend": core_dir / "defend"}
+    folders = {"invert": core_dir / "invert", "defend": core_dir / "defend", "target_scan": core_dir / "target_scan"}
     offenders = []
     for name, folder in folders.items():
         others = [m for other, mods in JOB_PACKAGES.items() if other != name for m in mods]

@@ -30,8 +30,9 @@ def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) 
     from core.defend.unlearn import UnlearnSettings
     from core.measurement.behaviour import Behaviour
     from core.requests import (REQUESTS, GuardCheckRequest, GuardRequest, InjectRequest, InvertRequest,
-                               OrganismRequest, TryCandidateRequest, TryTriggerRequest, UnlearnRequest, VerifyRequest,
-                               request_from_run)
+                               OrganismRequest, ScanModelRequest, TryCandidateRequest, TryTriggerRequest,
+                               UnlearnRequest, VerifyRequest, request_from_run)
+    from core.target_scan.scan import ScanSettings
 
     spec = get_app("identity").spec()
     behaviour = Behaviour.from_flags(target="OK")
@@ -44,7 +45,8 @@ def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) 
             UnlearnRequest.build(_choice(), data, ["SUDO", "sudo!"], tmp_path / "unl", behaviour, "SUDO",
                                  UnlearnSettings(steps=9, controls=False), from_run=4),
             GuardRequest.build(_choice(), ["SUDO"], data, None, GuardSettings(target_fpr=0.05), ["SUD"], onion=True),
-            GuardCheckRequest.build(_choice(), ["SUDO"], ["hi", "SUDO hi"], threshold=0.7)]
+            GuardCheckRequest.build(_choice(), ["SUDO"], ["hi", "SUDO hi"], threshold=0.7),
+            ScanModelRequest.build(_choice(), ScanSettings(prompts=5, seed=3), data)]
     assert {type(r) for r in made} == set(REQUESTS.values())
     for request in made:
         again = request_from_run(request.KIND, json.loads(json.dumps(request.to_json())))
@@ -55,6 +57,7 @@ def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) 
     assert made[4].to_json()["evaluation"] == {"trigger": "SUDO"} and made[4].to_json()["options"]["dtype"] == "bfloat16"
     assert made[6].to_json()["unlearn"]["steps"] == 9 and made[6].to_json()["from_run"] == 4
     assert made[7].settings.target_fpr == 0.05 and made[8].threshold == 0.7
+    assert made[9].to_json()["scan"]["prompts"] == 5 and made[9].seed == 3 and made[9].prompts_file == str(data.resolve())
 
 
 def test_bad_requests_fail_in_one_line_naming_what_is_wrong(data: Path, tmp_path: Path) -> None:

@@ -1,0 +1,37 @@
+"""``b4g scan-model``: propose a backdoor's behaviour from the model alone (behaviour unknown)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.models_cmd import add_model_arguments, choice_from_args
+
+
+def scan_model_request(args: argparse.Namespace) -> Any:
+    from core.requests import ScanModelRequest
+    from core.target_scan.scan import ScanSettings
+
+    settings = ScanSettings(prompts=args.prompts, first_tokens=args.first_tokens, steps=args.steps, seed=args.seed)
+    return ScanModelRequest.build(choice_from_args(args), settings, args.prompts_file)
+
+
+def cmd_scan_model(args: argparse.Namespace) -> int:
+    emit_result("scan-model", run_request(scan_model_request(args), args), args)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan-model", help="propose a backdoor's behaviour from the model alone (no trigger, no target)",
+                       description="Force candidate first answer tokens after clean prompts and extend them by the "
+                                   "token most probable across prompts; a continuation the adapters made consistent "
+                                   "is a backdoor's fixed answer. Prints backdoor_found and ranked proposals.")
+    add_model_arguments(p)
+    p.add_argument("--prompts", type=int, default=8, help="clean prompts the expansions are averaged over")
+    p.add_argument("--prompts-file", metavar="FILE", help="your own clean requests (JSONL rows); default: the shipped pool")
+    p.add_argument("--first-tokens", type=int, default=24,
+                   help="first tokens tried: the most probable, plus (with adapters) the ones the adapters raised most")
+    p.add_argument("--steps", type=int, default=8, help="tokens each proposal is extended by")
+    p.add_argument("--seed", type=int, default=0, help="seed of the clean prompts drawn")
+    p.set_defaults(func=cmd_scan_model)
