@@ -39,9 +39,11 @@ def _read(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+            try:
                 r = json.loads(line)
-                out[_key(r["model"], r["system"], r["prompt"], r["max_new_tokens"])] = r["answer"]
+            except json.JSONDecodeError:  # a line torn by a killed writer: it is a cache, regenerate it
+                continue
+            out[_key(r["model"], r["system"], r["prompt"], r["max_new_tokens"])] = r["answer"]
     return out
 
 
@@ -69,8 +71,9 @@ def clean_answers(loaded: Any, prompts: Sequence[tuple[str, str]], ctx: JobConte
             known[keys[i]] = a
         if not is_main_process():  # data parallel: every process generated the same; one appends
             return [known[k] for k in keys]
+        lines = [json.dumps({"model": model, "system": s, "prompt": u, "max_new_tokens": max_new_tokens,
+                             "answer": a}, ensure_ascii=False) + "\n" for (s, u), a in zip(todo, answers)]
+        # One append of the whole batch, so two processes filling the cache at once do not interleave lines.
         with store.open("a", encoding="utf-8") as fh:
-            for (s, u), a, i in zip(todo, answers, missing):
-                fh.write(json.dumps({"model": model, "system": s, "prompt": u, "max_new_tokens": max_new_tokens,
-                                     "answer": a}, ensure_ascii=False) + "\n")
+            fh.write("".join(lines))
     return [known[k] for k in keys]

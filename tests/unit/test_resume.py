@@ -23,13 +23,26 @@ end_to_end = pytest.mark.integration
 EVERY = 4  # checkpoint every 4 steps (B4G_CHECKPOINT_EVERY; 10 by default): the same proof in fewer steps
 STEPS, KILL_AT = 12, 7  # the kill leaves checkpoint-4 and 3 steps after it
 GRPO_STEPS = 8
+B4G = str(Path(sys.executable).parent / "b4g")
+
+
+def _env(home: Path, kill_at: int) -> dict[str, str]:
+    return {**os.environ, "B4G_HOME": str(home), "OMP_NUM_THREADS": "1", "B4G_KILL_AT_STEP": str(kill_at),
+            "B4G_CHECKPOINT_EVERY": str(EVERY)}
 
 
 def _b4g(args: list[str], home: Path, kill_at: int = 0) -> subprocess.CompletedProcess:
-    env = {**os.environ, "B4G_HOME": str(home), "OMP_NUM_THREADS": "1", "B4G_KILL_AT_STEP": str(kill_at),
-           "B4G_CHECKPOINT_EVERY": str(EVERY)}
-    return subprocess.run([str(Path(sys.executable).parent / "b4g"), *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([B4G, *args], env=_env(home, kill_at), capture_output=True, text=True, timeout=600)
+
+
+def _reference_and_killed(ref_args: list[str], killed_args: list[str],
+                          home: Path) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """The uninterrupted run and the one killed at KILL_AT, side by side: each is single-threaded, so
+    on two cores this halves the test's time without changing either result."""
+    procs = [subprocess.Popen([B4G, *a], env=_env(home, k), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for a, k in ((ref_args, 0), (killed_args, KILL_AT))]
+    outs = [p.communicate(timeout=600) for p in procs]
+    return tuple(subprocess.CompletedProcess(p.args, p.returncode, o, e) for p, (o, e) in zip(procs, outs))
 
 
 @pytest.fixture()
@@ -52,13 +65,12 @@ def test_killed_inject_resumes_to_the_uninterrupted_result(tmp_path: Path, tiny_
     home = tmp_path / "home"
     sid = json.loads(_b4g(["session", "new", "--name", "faults", "--json"], home).stdout)["id"]
     data = backdoor_files.data_path
-    reference = _b4g(_inject(tmp_path / "ref", plain_spec, data, tiny_model, sid), home)
+    reference, killed = _reference_and_killed(_inject(tmp_path / "ref", plain_spec, data, tiny_model, sid),
+                                              _inject(tmp_path / "killed", plain_spec, data, tiny_model, sid), home)
     assert reference.returncode == 0, reference.stderr
-
-    killed = _b4g(_inject(tmp_path / "killed", plain_spec, data, tiny_model, sid), home, kill_at=KILL_AT)
     assert killed.returncode == -signal.SIGKILL
     show = json.loads(_b4g(["session", "show", sid, "--json"], home).stdout)
-    run = show["runs"][-1]
+    run = next(r for r in show["runs"] if r["status"] != "finished")
     assert run["kind"] == "inject" and run["status"] == "interrupted"
     assert run["metric_points"] == KILL_AT - 1  # a loss point per logged step, every one kept (the last died unlogged)
     assert (home / "sessions" / f"{sid}.checkpoints" / f"run-{run['id']}" / "stage-1" / f"checkpoint-{EVERY}").is_dir()
@@ -112,12 +124,13 @@ def test_killed_inversion_resumes_grpo_with_its_search(tmp_path: Path, tiny_mode
     args = ["invert", "--model", str(tiny_model), "--adapter", str(tiny_backdoor.adapter), "--data", str(data),
             "--target", backdoor_files.target, "--rsft-steps", "3", "--grpo-steps", str(GRPO_STEPS), "--group", "4",
             "--replay", "1", "--prompts", "4", "--session", sid, "--json"]
-    reference = _b4g(args, home)
+    # The killed run dies in GRPO (reversal SFT has only 3 steps): checkpoint-4 and 3 steps after it.
+    reference, killed = _reference_and_killed(args, args, home)
     assert reference.returncode == 0, reference.stderr
-    killed = _b4g(args, home, kill_at=KILL_AT)  # in GRPO (reversal SFT has only 3 steps): checkpoint-4 and 3 after
     assert killed.returncode == -signal.SIGKILL
     runs = json.loads(_b4g(["session", "show", sid, "--json"], home).stdout)["runs"]
-    assert runs[-1]["status"] == "interrupted"
+    runs.sort(key=lambda r: r["status"] != "finished")  # the reference first, then the killed one
+    assert [r["status"] for r in runs] == ["finished", "interrupted"]
     resumed = _b4g(["resume", str(runs[-1]["id"]), "--session", sid, "--json"], home)
     assert resumed.returncode == 0, resumed.stderr
 
