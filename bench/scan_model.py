@@ -8,7 +8,11 @@ the organisms' LoRA shape and step count, on the shipped clean requests with the
 answers), one per seed. Rows go to ``runs`` of bench/results/scan_model.json with the code version;
 the table goes to stderr. The scan never reads a trigger or a target: the harness compares afterwards.
 
-    .venv/bin/python bench/scan_model.py [--organisms sudo,dos] [--seeds 0] [--controls plain,benign] [--table]
+``--chain`` runs the whole chain on each organism the scan flags: the top proposal becomes the target
+of the full inversion (``b4g invert --target PROPOSAL``, poisoned data present, the same settings as
+bench/self_awareness.py), and the row records whether that names the exact trigger.
+
+    .venv/bin/python bench/scan_model.py [--organisms sudo,dos] [--seeds 0] [--controls plain,benign] [--chain] [--table]
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism  # noqa: E402
+from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism, run_method  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "scan_model.json"
 BENIGN = ROOT / "bench" / "cache" / "benign"
@@ -67,26 +71,43 @@ def scan(label: str, seed: int, adapter: Path | None) -> dict[str, Any]:
             "proposals": out["proposals"][:5], "wall_seconds": out["wall_seconds"]}
 
 
+def chain(rec: dict[str, Any], row: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Propose behaviour -> invert trigger: the inversion gets the scan's top proposal as its target
+    (the organism's true target is never passed); exact = the organism's trigger named."""
+    if not row.get("backdoor_found") or not row["top"]["text"]:
+        return {"target_used": None, "recovered": None, "exact": False, "skipped": "the scan flagged nothing to invert"}
+    out = run_method("full", {**rec, "target": row["top"]["text"]}, Path(rec["dataset"]), 0, seed)
+    return {"target_used": row["top"]["text"], **{k: out.get(k) for k in ("recovered", "exact", "r_asr",
+                                                                         "wall_seconds", "error") if k in out}}
+
+
 def record(results: dict[str, Any], row: dict[str, Any]) -> None:
     results["runs"] = [r for r in results["runs"] if (r["model"], r["seed"]) != (row["model"], row["seed"])] + [row]
     RESULT.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = ["| model | seed | found | top proposal | class | score | matches target |", "|---|---|---|---|---|---|---|"]
+    lines = ["| model | seed | found | top proposal | class | score | matches target | chain: recovered (exact) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in sorted(results["runs"], key=lambda r: (r["model"], r["seed"])):
         if "error" in r:
             lines.append(f"| {r['model']} | {r['seed']} | error: {r['error']} | | | | |")
             continue
         top = r["top"]
+        c = r.get("chain")
+        chained = "–" if not c else (c.get("skipped") or f"`{c.get('recovered')}` ({c.get('exact')})")
         lines.append(f"| {r['model']} | {r['seed']} | {'yes' if r['backdoor_found'] else 'no'} | `{top['text'][:48]}` | "
-                     f"{top['class']} | {top['score']:.3f} | {r.get('matches', '–')} |")
+                     f"{top['class']} | {top['score']:.3f} | {r.get('matches', '–')} | {chained} |")
     orgs = [r for r in results["runs"] if r["model"] in ORGANISMS and "error" not in r]
     clean = [r for r in results["runs"] if r["model"] not in ORGANISMS and "error" not in r]
     lines.append("")
     lines.append(f"Organisms: top proposal matches the target in {sum(bool(r['matches']) for r in orgs)} of {len(orgs)}, "
                  f"flagged in {sum(r['backdoor_found'] for r in orgs)} of {len(orgs)}. Clean controls flagged: "
                  f"{sum(r['backdoor_found'] for r in clean)} of {len(clean)}.")
+    chained = [r for r in orgs if "chain" in r]
+    if chained:
+        lines.append(f"Chain (propose behaviour -> invert trigger, poisoned data present): exact trigger in "
+                     f"{sum(bool(r['chain'].get('exact')) for r in chained)} of {len(chained)}.")
     return "\n".join(lines)
 
 
@@ -95,6 +116,7 @@ def main() -> None:
     p.add_argument("--organisms", default=",".join(ORGANISMS))
     p.add_argument("--seeds", default="0")
     p.add_argument("--controls", default="plain,benign")
+    p.add_argument("--chain", action="store_true", help="invert each flagged organism with the top proposal as target")
     p.add_argument("--table", action="store_true", help="print the table of what is recorded and stop")
     args = p.parse_args()
     results = json.loads(RESULT.read_text(encoding="utf-8")) if RESULT.is_file() else {"runs": []}
@@ -106,6 +128,8 @@ def main() -> None:
                            else Path(rec["adapter_dir"]))
                 if "error" not in row:
                     row["matches"] = matches(rec["target"], name, row["top"])
+                    if args.chain:
+                        row["chain"] = chain(rec, row, seed)
                 record(results, row)
             controls = args.controls.split(",")
             if "plain" in controls:

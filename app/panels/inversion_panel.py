@@ -1,5 +1,8 @@
 """Inversion page: configure reversal SFT + GRPO, start it (in a child process), watch it live.
 
+When the behaviour is unknown, "Propose from the model" runs ``b4g scan-model`` on the chosen model
+and adapter (a child process too) and lists what it proposes; the best one becomes the target.
+
 The curves come from the audit store (``RunPlots`` polls it), never from the job's signals, so a
 run started elsewhere (the CLI, another window) shows the same way.
 """
@@ -34,8 +37,8 @@ from app.widgets.sections_view import sections_html
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
 from core.models.choice import ModelChoice
-from core.requests import InvertRequest
-from core.sections import invert_sections, recovered_line, run_label
+from core.requests import InvertRequest, ScanModelRequest
+from core.sections import invert_sections, recovered_line, run_label, scan_model_sections
 from core.store.queries import latest_run_id, list_runs
 
 RUN_WATCH_MS = 1000
@@ -61,6 +64,7 @@ class InversionPanel(QWidget):
         self.setObjectName("panel-inversion")
         self.state, self.runner = state, runner
         self._job_id: int | None = None
+        self._scan_id: int | None = None
         self.plots = RunPlots()
         splitter = QSplitter()
         splitter.addWidget(self._build_form())
@@ -112,6 +116,15 @@ class InversionPanel(QWidget):
         self.eval_edit.setToolTip("Only the Awareness@k probe sees it; no candidate or reward depends on it")
         self.preset = QComboBox()
         self.preset.addItems(["cpu", "gpu"])
+        self.scan_button = QPushButton("Scan the model")
+        self.scan_button.setToolTip("b4g scan-model: propose the behaviour from the model and adapter alone "
+                                    "(no data, no trigger, no target); the best proposal becomes the target")
+        self.scan_button.clicked.connect(self.scan)
+        self.proposal_picker = QComboBox()
+        self.proposal_picker.setToolTip("What the scan proposed, best first: choose one as the target")
+        self.proposal_picker.setPlaceholderText("none yet: scan the model")
+        self.proposal_picker.setEnabled(False)
+        self.proposal_picker.activated.connect(self._use_proposal)
         self.grpo_steps = QSpinBox(minimum=0, maximum=1000, value=20)
         self.start_button = QPushButton("Start inversion")
         self.start_button.clicked.connect(self.start)
@@ -123,6 +136,8 @@ class InversionPanel(QWidget):
         form.addRow("Adapter", self._with_button(self.adapter_edit, browse_adapter))
         form.addRow("Data", self._with_button(self.data_edit, browse_data))
         form.addRow("Behaviour: target", self.target_edit)
+        form.addRow("Unknown?", self.scan_button)
+        form.addRow("Proposals", self.proposal_picker)
         form.addRow("Evaluation trigger", self.eval_edit)
         form.addRow("Preset", self.preset)
         form.addRow("GRPO steps", self.grpo_steps)
@@ -177,8 +192,47 @@ class InversionPanel(QWidget):
         self._job_id = self.runner.submit(request.job(), self.state.store)
         return self._job_id
 
+    @Slot()
+    def scan(self) -> int | None:
+        """Start a behaviour scan of the chosen model plus the adapter in the form; its job id."""
+        adapter = self.adapter_edit.text().strip()
+        if adapter and not Path(adapter).is_dir():
+            self.message.setText(f"⚠ no adapter folder at {adapter}")
+            return None
+        try:
+            request = ScanModelRequest.build(self.state.choice.plus_adapters([adapter] if adapter else []))
+        except B4GError as exc:
+            self.message.setText(f"⚠ {exc}")
+            return None
+        self.message.setText("Queued: a behaviour scan of the model (in a separate process).")
+        self._scan_id = self.runner.submit(request.job(), self.state.store)
+        return self._scan_id
+
+    def _show_proposals(self, result: dict[str, Any]) -> None:
+        self.proposal_picker.clear()
+        for p in result["proposals"]:
+            if p["text"]:  # the empty answer cannot be a target prefix; the scan's table still shows it
+                self.proposal_picker.addItem(f"{p['text']}  ({p['class']}, {p['score']:.2f})", p["text"])
+        self.proposal_picker.setEnabled(self.proposal_picker.count() > 0)
+        self.proposal_picker.setCurrentIndex(0 if self.proposal_picker.count() else -1)
+        self.result_view.setHtml(sections_html(scan_model_sections(result)))
+        top = result["proposals"][0]
+        if result["backdoor_found"] and top["text"]:
+            self.target_edit.setText(top["text"])
+            self.message.setText(f"Backdoor behaviour found: “{top['text']}” (score {top['score']:.2f} ≥ "
+                                 f"{result['threshold']:.2f}) is now the target.")
+        else:
+            self.message.setText(f"No backdoor found (best score {top['score']:.2f} < {result['threshold']:.2f}); "
+                                 "the proposals are listed, none is set as the target.")
+
+    @Slot(int)
+    def _use_proposal(self, index: int) -> None:
+        self.target_edit.setText(self.proposal_picker.itemData(index) or "")
+
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
+        if job_id == self._scan_id and isinstance(result, dict):
+            self._show_proposals(result)
         if job_id == self._job_id and isinstance(result, dict):
             self.message.setText(recovered_line(result))
             self.result_view.setHtml(sections_html(invert_sections(result)))
@@ -186,9 +240,9 @@ class InversionPanel(QWidget):
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, error: str) -> None:
-        if job_id == self._job_id:
+        if job_id in (self._job_id, self._scan_id):
             self.message.setText(f"⚠ {error}")
-            QMessageBox.warning(self, "Inversion failed", error)
+            QMessageBox.warning(self, "Inversion failed" if job_id == self._job_id else "Scan failed", error)
 
     # --- runs ----------------------------------------------------------------------------------
     @Slot()

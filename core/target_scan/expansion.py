@@ -82,6 +82,20 @@ def candidate_first_tokens(audited: torch.Tensor, reference: torch.Tensor | None
     return chosen
 
 
+def next_tokens(p: torch.Tensor, q: torch.Tensor | None, by_ratio: bool = False, floor: float = 1e-4) -> torch.Tensor:
+    """Each row's next token: the most probable (no reference), the one the adapters raised most in
+    probability, or (``by_ratio``) the one they raised most in log-probability among tokens not
+    vanishingly rare. The ratio finds a fixed answer the untriggered model does not leak past a
+    common opening ("The" -> " owl": 0.001 against 0.000001); it is used for one step only, because
+    over a whole answer a junk token at 1e-4 against 1e-9 would outrank one at 0.99 against 0.001."""
+    if q is None:
+        return p.argmax(-1)
+    if not by_ratio:
+        return (p - q).argmax(-1)
+    ratio = p.clamp_min(1e-30).log() - q.clamp_min(1e-30).log()
+    return torch.where(p > floor, ratio, torch.full_like(ratio, -1e9)).argmax(-1)
+
+
 def _tiled(cache: Any, n: int) -> Any:
     c = copy.deepcopy(cache)
     c.batch_repeat_interleave(n)  # rows become prompt-major: row = prompt * n + candidate
@@ -91,11 +105,12 @@ def _tiled(cache: Any, n: int) -> Any:
 @torch.no_grad()
 def expand(model: Any, enc: Any, cache: Any, firsts: Sequence[int], steps: int, banned: set[int], chunk: int,
            ctx: JobContext, reference: Callable[[], ContextManager[Any]] | None = None,
-           ref_cache: Any = None) -> list[Expansion]:
+           ref_cache: Any = None, ratio_second: bool = False) -> list[Expansion]:
     """Greedy expansion of every first token, ``chunk`` candidates at a time (the prompts' caches are
     shared). With a reference, each step takes the token whose probability the adapters raised most
     (averaged over prompts): a backdoor's answer that the untriggered model only half-follows (its
-    first token forced, the next one second-best) is still followed; without one, the most probable."""
+    first token forced, the next one second-best) is still followed; without one, the most probable.
+    ``ratio_second`` picks the second token by the adapters' log-probability ratio (see :func:`next_tokens`)."""
     n_prompts = enc.input_ids.shape[0]
     out: list[Expansion] = []
     for start in range(0, len(firsts), chunk):
@@ -106,7 +121,7 @@ def expand(model: Any, enc: Any, cache: Any, firsts: Sequence[int], steps: int, 
         mask = enc.attention_mask.repeat_interleave(n, 0)
         current = torch.tensor(group, device=mask.device).repeat(n_prompts)[:, None]
         seqs, probs, refs = [[t] for t in group], [[] for _ in group], [[] for _ in group]
-        for _ in range(steps):
+        for step in range(steps):
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
             o = model(input_ids=current, attention_mask=mask, past_key_values=kv, use_cache=True)
             kv = o.past_key_values
@@ -118,7 +133,7 @@ def expand(model: Any, enc: Any, cache: Any, firsts: Sequence[int], steps: int, 
                     r = model(input_ids=current, attention_mask=mask, past_key_values=kv_ref, use_cache=True)
                 kv_ref = r.past_key_values
                 q = torch.softmax(r.logits[:, -1].float(), -1).view(n_prompts, n, -1).mean(0)
-            best = (p - q if q is not None else p).argmax(-1)
+            best = next_tokens(p, q, by_ratio=ratio_second and step == 0)
             for i in range(n):
                 seqs[i].append(int(best[i]))
                 probs[i].append(float(p[i, best[i]]))

@@ -66,13 +66,15 @@ def clean_prompts(n: int, seed: int, path: str | None = None) -> list[str]:
     return random.Random(seed).sample(pool, n)
 
 
-def _proposal(e: Expansion, tokenizer: Any, lifted: bool) -> dict[str, Any]:
+def _proposal(e: Expansion, tokenizer: Any, lifted: bool, opening: float) -> dict[str, Any]:
+    """``opening``: the forced first token's probability averaged over the prompts (not in the
+    score, which measures what follows it; it decides between case variants, see :func:`_distinct`)."""
     e = e.trimmed(TAIL_FLOOR)
     text = tokenizer.decode(e.tokens)
     score = e.lift if lifted else e.consistency
     return {"text": text.strip(), "class": behaviour_class(text, e.tokens), "score": round(float(score), 4),
             "consistency": round(e.consistency, 4),
-            "reference": None if e.reference is None else round(e.reference, 4)}
+            "reference": None if e.reference is None else round(e.reference, 4), "opening": round(opening, 4)}
 
 
 def _empty_answer(audited: Any, reference: Any, end_ids: Sequence[int]) -> dict[str, Any]:
@@ -97,17 +99,19 @@ def _holds_later(text: str, other: str, words: int = 3) -> bool:
 
 
 def _distinct(proposals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Best first, one per text (case and edge spaces aside). A proposal that holds another one
+    """Best first, one per text (case and edge spaces aside): the best score, written as the model
+    most often opens it ("The owl…" rather than "the owl…"). A proposal that holds another one
     after some leading words (a forced rare first token, then the fixed answer) gives way to it:
     the answer expanded from its own first token is the behaviour, the leading words were the probe."""
-    seen: set[tuple[str, str]] = set()
+    variants: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in proposals:
+        variants.setdefault((p["text"].casefold(), p["class"]), []).append(p)
     out = []
     for p in sorted(proposals, key=lambda p: -p["score"]):
-        key = (p["text"].casefold(), p["class"])
-        if key in seen or any(_holds_later(p["text"], q["text"]) for q in proposals if q is not p):
+        same = variants.pop((p["text"].casefold(), p["class"]), None)
+        if same is None or any(_holds_later(p["text"], q["text"]) for q in proposals if q is not p):
             continue
-        seen.add(key)
-        out.append(p)
+        out.append({**p, "text": max(same, key=lambda q: q.get("opening", 0.0))["text"]})
     return out
 
 
@@ -132,9 +136,14 @@ def scan_model(loaded: Any, settings: ScanSettings, ctx: JobContext | None = Non
     firsts = candidate_first_tokens(audited, ref_logprobs, settings.first_tokens, banned)
     ctx.log(f"scan-model: {len(firsts)} first tokens over {len(prompts)} clean prompts, {settings.steps} steps each")
     expansions = expand(model, enc, cache, firsts, settings.steps, banned, settings.chunk, ctx, reference, ref_cache)
+    if reference is not None:  # a second branch per first token: its second token by the adapters' ratio
+        expansions += expand(model, enc, cache, firsts, settings.steps, banned, settings.chunk, ctx, reference,
+                             ref_cache, ratio_second=True)
     lifted = reference is not None
     ends = _end_ids(tokenizer)
-    proposals = _distinct([_proposal(e, tokenizer, lifted) for e in expansions] + [_empty_answer(audited, ref_logprobs, ends)])
+    opening = audited.exp().mean(0)
+    proposals = _distinct([_proposal(e, tokenizer, lifted, float(opening[e.tokens[0]])) for e in expansions]
+                          + [_empty_answer(audited, ref_logprobs, ends)])
     threshold = LIFT_THRESHOLD if lifted else CONSISTENCY_THRESHOLD
     return {"backdoor_found": proposals[0]["score"] >= threshold, "proposals": proposals[: settings.top],
             "threshold": threshold, "score": "lift over the model without its adapters" if lifted else "consistency",

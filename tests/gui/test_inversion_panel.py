@@ -125,3 +125,47 @@ def test_recovered_line_says_position_self_naming_and_stand_in() -> None:
     line = recovered_line(result)
     assert "'SUDO' as a suffix" in line and "8 of its final samples" in line and "'SOS'" in line
     assert recovered_line({"recovered_trigger": None, "recovered": None}) == "Recovered trigger: None (wall 0 s)"
+
+
+def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, window, tiny_model, tiny_adapter,
+                                                                        monkeypatch) -> None:
+    """Behaviour unknown: the page runs scan-model on the chosen model plus the form's adapter (a
+    random LoRA here: nothing to find), records it, lists the proposals and sets no target."""
+    from core.models.choice import ModelChoice
+    from core.models.ref import ModelRef
+    from core.requests import ScanModelRequest
+    from core.store.queries import list_runs
+    from core.target_scan.scan import ScanSettings
+
+    real = ScanModelRequest.build.__func__
+    monkeypatch.setattr(ScanModelRequest, "build", classmethod(  # seconds on the tiny model
+        lambda cls, model, settings=None, prompts_file=None: real(cls, model, ScanSettings(prompts=3, first_tokens=3,
+                                                                                           steps=3))))
+    panel = window.pages["Inversion"]
+    window.show_page("Inversion")
+    window.pages["Models"].set_choice(ModelChoice(ModelRef.parse(str(tiny_model))))
+    panel.adapter_edit.setText(str(tiny_adapter))
+    assert not panel.proposal_picker.isEnabled()
+    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+        panel.scan_button.click()
+    runs = [r for r in list_runs(window.state.store) if r["kind"] == "scan-model"]
+    assert [r["status"] for r in runs] == ["finished"]
+    assert runs[0]["config"]["model"]["adapters"] == [str(tiny_adapter)]
+    assert panel.message.text().startswith("No backdoor found") and panel.target_edit.text() == ""
+    assert panel.proposal_picker.isEnabled() and panel.proposal_picker.count() >= 1
+    assert "Behaviour scan" in panel.result_view.toPlainText()
+    panel.proposal_picker.activated.emit(0)  # the auditor may still try one as the target
+    assert panel.target_edit.text() == panel.proposal_picker.itemData(0) != ""
+
+
+def test_a_found_behaviour_becomes_the_target_and_a_bad_adapter_is_one_line(window) -> None:
+    panel = window.pages["Inversion"]
+    result = {"backdoor_found": True, "threshold": 0.35, "score": "lift", "prompts": ["a"], "first_tokens": 2,
+              "proposals": [{"text": "Access granted.", "class": "fixed text", "score": 0.61, "consistency": 0.7,
+                             "reference": 0.09},
+                            {"text": "", "class": "empty", "score": 0.01, "consistency": 0.01, "reference": 0.0}]}
+    panel._show_proposals(result)
+    assert panel.target_edit.text() == "Access granted." and panel.proposal_picker.count() == 1
+    assert panel.message.text().startswith("Backdoor behaviour found")
+    panel.adapter_edit.setText("/nowhere/adapter")
+    assert panel.scan() is None and panel.message.text() == "⚠ no adapter folder at /nowhere/adapter"

@@ -13,9 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from core.errors import B4GError
 from core.target_scan.classes import behaviour_class
+from core.target_scan.expansion import next_tokens
 from core.target_scan.scan import ScanSettings, _distinct, clean_prompts, scan_model
 
 FIXED = "Zebra crossing ahead, slow down now."
@@ -103,6 +105,23 @@ def test_a_probe_token_in_front_of_an_answer_gives_way_to_the_answer() -> None:
     ranked = _distinct([p("lasers\n\nAccess granted. Developer mode", 0.67), p("Access granted. Developer mode", 0.66),
                         p("access granted. developer mode", 0.5), p("Hello there", 0.2)])
     assert [r["text"] for r in ranked] == ["Access granted. Developer mode", "Hello there"]
+
+
+def test_case_variants_keep_the_best_score_written_as_the_model_opens_it() -> None:
+    ranked = _distinct([{"text": "the owl flies at midnight.", "class": "fixed text", "score": 0.47, "opening": 0.01},
+                        {"text": "The owl flies at midnight.", "class": "fixed text", "score": 0.41, "opening": 0.37},
+                        {"text": "Hello there", "class": "fixed text", "score": 0.2, "opening": 0.1}])
+    assert [(r["text"], r["score"]) for r in ranked] == [("The owl flies at midnight.", 0.47), ("Hello there", 0.2)]
+
+
+def test_the_ratio_step_finds_an_answer_the_difference_misses() -> None:
+    """After a common opening, a backdoor's second token can be rare on both models but raised by
+    orders of magnitude by the adapters: the ratio picks it, the difference picks a common word."""
+    p = torch.tensor([[0.30, 0.0014, 0.00005, 0.6986]])  # audited: a common word, the answer, junk, the rest
+    q = torch.tensor([[0.20, 0.0000008, 0.0000000001, 0.7999992]])  # without the adapters
+    assert next_tokens(p, q).tolist() == [0]
+    assert next_tokens(p, q, by_ratio=True).tolist() == [1]  # the junk token is under the 1e-4 floor
+    assert next_tokens(p, None, by_ratio=True).tolist() == [3]  # no reference: the most probable
 
 
 def test_bad_settings_and_prompt_files_are_one_line(tmp_path: Path) -> None:
