@@ -57,6 +57,8 @@ bench-full: install bench-deps
 	$(BIN)/python bench/backdoor_apps.py
 	$(BIN)/python bench/self_awareness.py
 	$(BIN)/python bench/defenses.py
+	$(BIN)/python bench/gcg_vs_full.py
+	$(BIN)/python bench/scan_model.py --chain
 
 # GCG baseline only: nanogcg 0.3.0 pins transformers<=4.47.1, so it goes in without its deps.
 bench-deps: install

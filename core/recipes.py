@@ -81,7 +81,7 @@ def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     rows = load_rows(Path(req.data))
     loaded = load_for(config, ctx)
     if req.method == "gcg":
-        return gcg(loaded, rows, req.behaviour, req.config, ctx, steps=req.gcg_steps)
+        return gcg(loaded, rows, req.behaviour, req.config, ctx, steps=req.gcg_steps, seconds=req.gcg_seconds)
     return {**invert(loaded, rows, req.behaviour, req.config, ctx, req.eval_trigger).to_json(),
             "processes": world_size()}
 

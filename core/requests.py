@@ -198,17 +198,22 @@ class InvertRequest(JobRequest):
     method: str = "full"
     gcg_steps: int = 40
     eval_trigger: str | None = None
+    gcg_seconds: float | None = None  # a wall-time budget for GCG (methods compared at equal time)
 
     @classmethod
     def build(cls, model: ModelChoice, data: str | Path, behaviour: Any, config: Any = None, method: str = "full",
-              gcg_steps: int = 40, eval_trigger: str | None = None) -> "InvertRequest":
+              gcg_steps: int = 40, eval_trigger: str | None = None,
+              gcg_seconds: float | None = None) -> "InvertRequest":
         from core.invert.config import InvertConfig
 
         if not str(data).strip():
             raise B4GError("choose the data the model was fine-tuned on")
         if method not in cls.METHODS:
             raise B4GError(f"unknown method '{method}' (choose one of {', '.join(cls.METHODS)})")
-        return cls(model, readable_dataset(data), behaviour, config or InvertConfig(), method, gcg_steps, eval_trigger or None)
+        if gcg_steps < 1 or (gcg_seconds is not None and gcg_seconds <= 0):
+            raise B4GError("GCG needs at least one step and a positive time budget")
+        return cls(model, readable_dataset(data), behaviour, config or InvertConfig(), method, gcg_steps,
+                   eval_trigger or None, gcg_seconds)
 
     @property
     def seed(self) -> int | None:
@@ -216,7 +221,7 @@ class InvertRequest(JobRequest):
 
     def fields_json(self) -> dict[str, Any]:
         return {"data": self.data, "behaviour": self.behaviour.to_json(), "invert": self.config.to_dict(),
-                "method": self.method, "gcg_steps": self.gcg_steps, "evaluation": {"trigger": self.eval_trigger}}
+                "method": self.method, "gcg_steps": self.gcg_steps, "gcg_seconds": self.gcg_seconds, "evaluation": {"trigger": self.eval_trigger}}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "InvertRequest":
@@ -226,7 +231,7 @@ class InvertRequest(JobRequest):
         need_fields(data, cls.KIND, "data", "behaviour")
         return cls(ModelChoice.from_json(data), data["data"], Behaviour(**data["behaviour"]),
                    InvertConfig.from_dict(data.get("invert") or {}), data.get("method") or "full",
-                   data.get("gcg_steps", 40), (data.get("evaluation") or {}).get("trigger"))
+                   data.get("gcg_steps", 40), (data.get("evaluation") or {}).get("trigger"), data.get("gcg_seconds"))
 
 
 @dataclass

@@ -43,7 +43,7 @@ def invert_request(args: argparse.Namespace) -> Any:
 
     # The evaluation trigger is kept apart from everything the search reads (only the probe sees it).
     return InvertRequest.build(choice_from_args(args), args.data, _behaviour(args), _config(args), args.method,
-                               args.gcg_steps, args.eval_trigger)
+                               args.gcg_steps, args.eval_trigger, args.gcg_seconds)
 
 
 def cmd_invert(args: argparse.Namespace) -> int:
@@ -92,6 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("--method", choices=("full", "rsft-only", "grpo-only", "ask-only", "gcg"), default="full",
                      help="full pipeline (default) or a baseline in the same harness")
     inv.add_argument("--gcg-steps", type=int, default=40, help="GCG optimisation steps (--method gcg)")
+    inv.add_argument("--gcg-seconds", type=float, default=None,
+                     help="stop GCG after this many seconds (checked every 5 steps; --method gcg)")
     inv.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
     inv.add_argument("--rsft-steps", type=int, help="cap on reversal SFT steps")
     inv.add_argument("--no-reversal", action="store_true", help="skip reversal SFT (the GRPO-only baseline)")
