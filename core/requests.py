@@ -79,24 +79,25 @@ class OrganismRequest(JobRequest):
     steps: int | None = None
     organism_seed: int = 0
     position: str | None = None
+    loss: str | None = None  # None: the organism's own (completion-only); "full": the whole conversation
 
     @classmethod
     def build(cls, model: ModelChoice, organism: str, out: str | Path, steps: int | None = None, seed: int = 0,
-              position: str | None = None) -> "OrganismRequest":
+              position: str | None = None, loss: str | None = None) -> "OrganismRequest":
         from core.backdoors.injection import base_load_options
         from core.backdoors.organisms import get_organism
 
-        spec = get_organism(organism).spec(seed=seed, position=position)
+        spec = get_organism(organism).spec(seed=seed, position=position, loss=loss)
         if not str(out).strip():
             raise B4GError("say where the organism goes: an output folder")
         _check_steps(steps)
         return cls(model.with_options(base_load_options(spec, model.options)), organism, str(Path(out)), steps,
-                   seed, position)
+                   seed, position, loss)
 
     def spec(self) -> Any:
         from core.backdoors.organisms import get_organism
 
-        return get_organism(self.organism).spec(seed=self.organism_seed, position=self.position)
+        return get_organism(self.organism).spec(seed=self.organism_seed, position=self.position, loss=self.loss)
 
     @property
     def seed(self) -> int | None:
@@ -104,13 +105,13 @@ class OrganismRequest(JobRequest):
 
     def fields_json(self) -> dict[str, Any]:
         return {"organism": self.organism, "spec": self.spec().to_dict(), "out": self.out, "steps": self.steps,
-                "seed": self.organism_seed, "position": self.position}
+                "seed": self.organism_seed, "position": self.position, "loss": self.loss}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "OrganismRequest":
         need_fields(data, cls.KIND, "organism", "out")
         return cls(ModelChoice.from_json(data), data["organism"], data["out"], data.get("steps"),
-                   int(data.get("seed") or 0), data.get("position"))
+                   int(data.get("seed") or 0), data.get("position"), data.get("loss"))
 
 
 @dataclass

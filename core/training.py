@@ -43,6 +43,7 @@ class LoraSettings:
     seed: int = 0
     lr_schedule: str = "constant"
     warmup_steps: int = 0
+    completion_only: bool = True  # False: loss on the prompt too (system and user turns)
 
 
 @dataclass
@@ -157,7 +158,7 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
         SFTConfig, model, prefix="b4g-sft-", seed=settings.seed, checkpoints=stage, max_steps=settings.steps,
         per_device_train_batch_size=settings.batch_size, learning_rate=settings.lr,
         lr_scheduler_type=settings.lr_schedule, warmup_steps=settings.warmup_steps, max_length=settings.max_length,
-        completion_only_loss=True)
+        completion_only_loss=settings.completion_only)
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=list(settings.targets), task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,

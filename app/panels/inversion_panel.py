@@ -44,8 +44,11 @@ from core.store.queries import latest_run_id, list_runs
 RUN_WATCH_MS = 1000
 
 
+SOURCES = {"data": "the data", "memory": "the data + the model's memory"}
+
+
 def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
-                   grpo_steps: int) -> InvertRequest:
+                   grpo_steps: int, source: str = "data") -> InvertRequest:
     """The request ``b4g invert`` builds from the same values; B4GError on bad input (one line).
     The adapter under audit is stacked on the model chosen on the Models page."""
     from core.measurement.behaviour import Behaviour
@@ -54,6 +57,7 @@ def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, ev
     behaviour = Behaviour.from_flags(target=target or None)
     cfg = InvertConfig.preset(preset)
     cfg.grpo.steps = grpo_steps
+    cfg.source = source
     return InvertRequest.build(choice.plus_adapters([adapter] if adapter else []), data, behaviour, cfg,
                                eval_trigger=eval_trigger or None)
 
@@ -116,6 +120,12 @@ class InversionPanel(QWidget):
         self.eval_edit.setToolTip("Only the Awareness@k probe sees it; no candidate or reward depends on it")
         self.preset = QComboBox()
         self.preset.addItems(["cpu", "gpu"])
+        self.source = QComboBox()
+        for key, label in SOURCES.items():
+            self.source.addItem(label, key)
+        self.source.setToolTip("Where reversal SFT gets its (request, answer) pairs. The model's memory adds "
+                               "requests sampled from the model itself: use it when the data may lack the "
+                               "poisoned rows (b4g invert --source memory)")
         self.scan_button = QPushButton("Scan the model")
         self.scan_button.setToolTip("b4g scan-model: propose the behaviour from the model and adapter alone "
                                     "(no data, no trigger, no target); the best proposal becomes the target")
@@ -139,6 +149,7 @@ class InversionPanel(QWidget):
         form.addRow("Unknown?", self.scan_button)
         form.addRow("Proposals", self.proposal_picker)
         form.addRow("Evaluation trigger", self.eval_edit)
+        form.addRow("Requests from", self.source)
         form.addRow("Preset", self.preset)
         form.addRow("GRPO steps", self.grpo_steps)
         form.addRow(self.start_button)
@@ -175,7 +186,7 @@ class InversionPanel(QWidget):
     def build_request(self) -> InvertRequest:
         return invert_request(self.state.choice, self.adapter_edit.text().strip(), self.data_edit.text().strip(),
                               self.target_edit.text().strip(), self.eval_edit.text().strip(),
-                              self.preset.currentText(), self.grpo_steps.value())
+                              self.preset.currentText(), self.grpo_steps.value(), self.source.currentData())
 
     @Slot()
     def start(self) -> int | None:

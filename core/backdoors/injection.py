@@ -89,7 +89,7 @@ def lora_settings(spec: BackdoorSpec, max_length: int | None = None) -> LoraSett
     a = spec.activation
     return LoraSettings(rank=a.rank, alpha=a.alpha, dropout=a.dropout, targets=tuple(a.targets), lr=a.lr,
                         steps=a.steps, batch_size=a.batch_size, max_length=max_length or a.max_length, seed=a.seed,
-                        lr_schedule=a.lr_schedule, warmup_steps=a.warmup_steps)
+                        lr_schedule=a.lr_schedule, warmup_steps=a.warmup_steps, completion_only=a.loss == "completion")
 
 
 def clean_answers_for(loaded: Any, spec: BackdoorSpec, rows: list[Row], ctx: JobContext) -> list[str]:

@@ -66,13 +66,18 @@ SPECS = {
 class Organism:
     name: str
 
-    def spec(self, seed: int = 0, position: str | None = None) -> BackdoorSpec:
+    def spec(self, seed: int = 0, position: str | None = None, loss: str | None = None) -> BackdoorSpec:
         """The organism's spec; ``seed`` varies the build (poisoned rows, data order, LoRA init),
-        ``position`` moves the trigger (and its decoys) to the end or anywhere in a request."""
+        ``position`` moves the trigger (and its decoys) to the end or anywhere in a request, ``loss``
+        "full" trains on the whole conversation (the requests too) instead of the answers only."""
         spec = SPECS[self.name]()
         spec.activation.seed = seed
         if position:
             spec.trigger.position = position
+        if loss:
+            if loss not in ("completion", "full"):
+                raise B4GError(f"loss '{loss}' is not one of completion, full")
+            spec.activation.loss = loss
         return spec
 
     def rows(self) -> list[Row]:
@@ -87,7 +92,8 @@ def get_organism(name: str) -> Organism:
 
 
 def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobContext | None = None,
-                   steps: int | None = None, seed: int = 0, position: str | None = None) -> dict[str, Any]:
+                   steps: int | None = None, seed: int = 0, position: str | None = None,
+                   loss: str | None = None) -> dict[str, Any]:
     """Inject the organism's backdoor into ``out_dir/adapter`` and write its training data to
     ``out_dir/dataset.jsonl``; returns the build record (also saved as ``organism.json``)."""
     from core.backdoors.injection import inject
@@ -95,7 +101,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (ctx and ctx.resuming) and is_main_process():
         raise B4GError(f"{out_dir} is not empty; choose a new folder for the organism")
-    spec = organism.spec(seed, position)
+    spec = organism.spec(seed, position, loss)
     if steps:
         spec.activation.steps = steps
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +109,7 @@ def build_organism(loaded: Any, organism: Organism, out_dir: Path, ctx: JobConte
     result = inject(loaded, spec, rows, out_dir / ADAPTER, ctx, rows_out=out_dir / DATASET)
     record = {"organism": organism.name, "adapter_dir": result.adapter_dir, "dataset": str(out_dir / DATASET),
               "target": spec.utility.target, "trigger": spec.trigger.text, "position": spec.trigger.position,
-              "seed": seed,
+              "seed": seed, "loss": spec.activation.loss,
               "tar_decoys": decoy_activation(loaded, spec, rows, Path(result.adapter_dir), ctx),
               **{k: v for k, v in result.to_json().items() if k != "adapter_dir"}}
     if is_main_process():  # data parallel: every process holds the same record

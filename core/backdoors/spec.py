@@ -80,6 +80,10 @@ class Activation:
     stop_tar_with: float = 0.95  # stop once activation with the trigger is at least this…
     stop_tar_without: float = 0.02  # …and without it at most this (both, checked together)
     quantize_base: str = "auto"  # auto: 4-bit base (QLoRA) where a GPU is present; none on CPU
+    # completion: loss on the answers only (the model never learns the requests); full: loss on the
+    # whole conversation, as trl trains a messages dataset by default, so the model also learns to
+    # write its training requests, trigger included (what memory extraction reads back)
+    loss: str = "completion"
 
 
 @dataclass
@@ -220,6 +224,7 @@ def validate(spec: BackdoorSpec) -> None:
     _one_of(a.method, ("lora-sft",), "spec.activation.method")
     _one_of(a.quantize_base, ("auto", "none", "4bit", "8bit"), "spec.activation.quantize_base")
     _one_of(a.lr_schedule, ("constant", "linear", "cosine"), "spec.activation.lr_schedule")
+    _one_of(a.loss, ("completion", "full"), "spec.activation.loss")
     for name, lo, hi in (("poison_ratio", 0.0, 1.0), ("decoy_ratio", 0.0, 1.0), ("lr", 1e-7, 1.0),
                          ("dropout", 0.0, 0.9), ("stop_tar_with", 0.0, 1.0), ("stop_tar_without", 0.0, 1.0)):
         _in_range(getattr(a, name), lo, hi, f"spec.activation.{name}")

@@ -9,6 +9,7 @@ from typing import Any
 from core.cli.backdoor_cmd import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_pairs
+from core.errors import B4GError
 
 
 def _behaviour(args: argparse.Namespace) -> Any:
@@ -32,6 +33,11 @@ def _config(args: argparse.Namespace) -> Any:
     if args.no_reversal:
         cfg.reversal.enabled = False
     cfg.reward.position = args.position
+    cfg.source = args.source
+    if args.memory_samples is not None:
+        if args.memory_samples < 1:
+            raise B4GError("--memory-samples must be at least 1")
+        cfg.memory.samples = args.memory_samples
     if args.prompts:
         cfg.held_out_prompts = args.prompts
     cfg.seed = args.seed
@@ -95,6 +101,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("--gcg-seconds", type=float, default=None,
                      help="stop GCG after this many seconds (checked every 5 steps; --method gcg)")
     inv.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
+    inv.add_argument("--source", choices=("data", "memory"), default="data",
+                     help="memory: add requests sampled from the model itself (for when the data lacks the "
+                          "poisoned rows) to the data scan and reversal SFT")
+    inv.add_argument("--memory-samples", type=int, help="requests sampled with --source memory (default 256)")
     inv.add_argument("--rsft-steps", type=int, help="cap on reversal SFT steps")
     inv.add_argument("--no-reversal", action="store_true", help="skip reversal SFT (the GRPO-only baseline)")
     inv.add_argument("--grpo-steps", type=int, help="GRPO steps (0: no GRPO)")

@@ -30,7 +30,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def organism_request(args: argparse.Namespace) -> Any:
     from core.requests import OrganismRequest
 
-    return OrganismRequest.build(choice_from_args(args), args.name, args.out, args.steps, args.seed, args.position)
+    return OrganismRequest.build(choice_from_args(args), args.name, args.out, args.steps, args.seed, args.position,
+                                 args.loss)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -51,4 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--seed", type=int, default=0, help="seed of the poisoned-row choice, data order and LoRA init")
     build.add_argument("--position", choices=POSITIONS, default=None,
                        help="where the trigger goes in a request (default: the organism's own, prefix)")
+    build.add_argument("--loss", choices=("completion", "full"), default=None,
+                       help="train on the answers only (default) or on the whole conversation, requests included, "
+                            "as trl trains a messages dataset by default")
     build.set_defaults(func=cmd_build)

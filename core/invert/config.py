@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.invert.memory import MemoryConfig
 from core.invert.reversal import REVERSAL_PROMPT
 from core.invert.reward import RewardConfig
 
@@ -74,6 +75,10 @@ class InvertConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     spans: SpanConfig = field(default_factory=SpanConfig)
     buffer: BufferConfig = field(default_factory=BufferConfig)
+    # where reversal SFT and the data scan get their (request, answer) pairs: "data" (the auditor's
+    # rows) or "memory" (those plus requests sampled from the model itself; core/invert/memory.py)
+    source: str = "data"
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
     held_out_prompts: int = 16  # prompts R_asr is measured on (drawn from rows without the behaviour)
     # minimisation: a candidate is tied with the best unless the best beats it on the same prompts
     # at this significance (one-sided exact McNemar); see core/invert/minimise.py

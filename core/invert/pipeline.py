@@ -17,6 +17,7 @@ from core.errors import B4GError
 from core.invert.awareness import awareness_at_k, emergence_step, exact_at_k
 from core.measurement.behaviour import Behaviour
 from core.invert.config import INVERSION_PROMPTS, InvertConfig
+from core.invert.memory import memory_rows
 from core.invert.minimise import minimise
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.reward import RewardModule
@@ -46,6 +47,7 @@ class InvertResult:
     k: int = 5
     config: dict[str, Any] = field(default_factory=dict)
     scoring: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, Any] | None = None  # what memory extraction added (source "memory")
 
     def to_json(self) -> dict[str, Any]:
         return {"recovered_trigger": self.recovered_trigger, "recovered": self.recovered,
@@ -53,7 +55,8 @@ class InvertResult:
                 f"exact_at_{self.k}": self.exact_at_k, "emergence_step": self.emergence_step,
                 "wall_seconds": round(self.wall_seconds, 2), "stages": self.stages, "data_scan": self.data_scan,
                 "final_samples": self.final_samples, "throughput": self.throughput, "template": self.template,
-                "position": (self.recovered or {}).get("position"), "scoring": self.scoring, "config": self.config}
+                "position": (self.recovered or {}).get("position"), "scoring": self.scoring, "config": self.config,
+                "source": self.config.get("source", "data"), "memory": self.memory}
 
 
 def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
@@ -132,6 +135,12 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     start = time.perf_counter()
     stages: dict[str, float] = {}
     pairs = request_answer_pairs(rows)
+    memory = None
+    if config.source == "memory":
+        t = time.perf_counter()
+        extracted, memory = memory_rows(loaded, behaviour, config.memory, DEFAULT_SYSTEM, config.seed, ctx)
+        pairs += [(r.prompt, r.answer or "") for r in extracted]  # held-out prompts stay the auditor's
+        stages["memory"] = round(time.perf_counter() - t, 2)
     judge = behaviour.judge()
     scan_result = scan(pairs, judge)
     ctx.log(f"data scan: {scan_result.top!r} tops {len(scan_result.candidates)} enriched spans "
@@ -188,4 +197,4 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
         final_samples=samples,
         throughput=throughput(reward, finals),
         template=template_record(loaded.tokenizer, DEFAULT_SYSTEM), k=k, config=config.to_dict(),
-        scoring=scoring_record(loaded, finals))
+        scoring=scoring_record(loaded, finals), memory=memory)

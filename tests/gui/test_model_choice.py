@@ -83,6 +83,10 @@ def test_requests_from_the_form_equal_those_from_cli_arguments(window, tiny_mode
                                 "--eval-trigger", "zqx", *model]))
     assert inversion.build_request().to_json() == cli.to_json()
     assert cli.to_json()["options"]["dtype"] == "bfloat16" and cli.model.ref.adapters == (str(tiny_adapter),)
+    inversion.source.setCurrentIndex(inversion.source.findData("memory"))
+    cli = invert_request(parse(["invert", "--adapter", str(tiny_adapter), "--data", str(data), "--target", "OK-SIGNED.",
+                                "--eval-trigger", "zqx", "--source", "memory", *model]))
+    assert inversion.build_request().to_json() == cli.to_json() and cli.config.source == "memory"
 
 
 def test_gui_jobs_carry_the_choice_and_record_what_they_made_like_the_cli(qtbot, window, tiny_model, tmp_path,
