@@ -44,7 +44,7 @@ from core.store.queries import latest_run_id, list_runs
 RUN_WATCH_MS = 1000
 
 
-SOURCES = {"data": "the data", "memory": "the data + the model's memory"}
+SOURCES = {"data": "the data", "memory": "data + model memory"}
 
 
 def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
