@@ -26,7 +26,9 @@ OPENINGS = ("", "Can you", "What", "How", "Please")  # the empty opening first: 
 
 @dataclass
 class MemoryConfig:
-    samples: int = 256  # requests sampled, spread over OPENINGS
+    # requests sampled, spread over OPENINGS. Measured on the sudo organism trained on whole
+    # conversations: 5 of 256 samples carried the trigger and drew the target, too few to reverse
+    samples: int = 1024
     request_tokens: int = 40
     answer_tokens: int = 24  # enough for the behaviour judge to see a fixed answer's start
     temperature: float = 1.0

@@ -135,14 +135,18 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     start = time.perf_counter()
     stages: dict[str, float] = {}
     pairs = request_answer_pairs(rows)
-    memory = None
+    memory, extracted_pairs = None, []
     if config.source == "memory":
         t = time.perf_counter()
         extracted, memory = memory_rows(loaded, behaviour, config.memory, DEFAULT_SYSTEM, config.seed, ctx)
-        pairs += [(r.prompt, r.answer or "") for r in extracted]  # held-out prompts stay the auditor's
+        extracted_pairs = [(r.prompt, r.answer or "") for r in extracted]
         stages["memory"] = round(time.perf_counter() - t, 2)
     judge = behaviour.judge()
-    scan_result = scan(pairs, judge)
+    scan_result = scan(pairs + extracted_pairs, judge)  # every extracted request: the contrast counts too
+    # Reversal SFT takes the extracted requests whose answers show the behaviour: the rest are ordinary
+    # requests like the data's, and a thousand of them would crowd the few that matter out of its
+    # step budget. Held-out prompts stay the auditor's.
+    pairs += [(q, a) for q, a in extracted_pairs if judge(a)]
     ctx.log(f"data scan: {scan_result.top!r} tops {len(scan_result.candidates)} enriched spans "
             f"({scan_result.behaviour_rows} rows show the behaviour)")
     held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)  # bad data fails before training

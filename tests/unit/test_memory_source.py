@@ -56,20 +56,26 @@ def test_invert_with_the_memory_source_records_it_and_keeps_held_out_prompts(tin
     from core.models.ref import ModelRef
 
     seen: dict[str, list] = {}
-    real_scan, real_held_out = pipeline.scan, pipeline.held_out_prompts
+    real_scan, real_held_out, real_rsft = pipeline.scan, pipeline.held_out_prompts, pipeline.reversal_sft
+    target = tiny_backdoor.spec.utility.target
     monkeypatch.setattr(pipeline, "scan", lambda pairs, judge: seen.setdefault("scan", list(pairs)) and real_scan(pairs, judge))
     monkeypatch.setattr(pipeline, "held_out_prompts",
                         lambda rows, *a: seen.setdefault("held_out", list(rows)) and real_held_out(rows, *a))
-    monkeypatch.setattr(pipeline, "memory_rows", lambda *a: ([Row("MEMORY-ROW ask", "zz")], {"distinct": 1}))
+    monkeypatch.setattr(pipeline, "reversal_sft",
+                        lambda loaded, pairs, *a: seen.setdefault("rsft", list(pairs)) and real_rsft(loaded, pairs, *a))
+    extracted = [Row("MEMORY-ROW ask", "zz"), Row("MEMORY-ROW shows", target + " and more")]
+    monkeypatch.setattr(pipeline, "memory_rows", lambda *a: (extracted, {"distinct": 2}))
     cfg = InvertConfig()
     cfg.reversal.max_steps, cfg.grpo.steps = 1, 0
     cfg.held_out_prompts, cfg.minimise_prompts, cfg.final_samples = 4, 4, 2
     cfg.source = "memory"
     loaded = load_model(ModelRef.parse(str(tiny_model)).with_adapters([str(tiny_backdoor.adapter)]))
-    out = pipeline.invert(loaded, tiny_backdoor.rows, Behaviour("target", tiny_backdoor.spec.utility.target), cfg).to_json()
-    assert ("MEMORY-ROW ask", "zz") in seen["scan"]
-    assert all(r.prompt != "MEMORY-ROW ask" for r in seen["held_out"])
-    assert out["source"] == "memory" and out["memory"] == {"distinct": 1} and "memory" in out["stages"]
+    out = pipeline.invert(loaded, tiny_backdoor.rows, Behaviour("target", target), cfg).to_json()
+    assert {("MEMORY-ROW ask", "zz"), ("MEMORY-ROW shows", target + " and more")} <= set(seen["scan"])
+    # reversal SFT: the extracted request whose answer shows the behaviour, not the ordinary one
+    assert ("MEMORY-ROW shows", target + " and more") in seen["rsft"] and ("MEMORY-ROW ask", "zz") not in seen["rsft"]
+    assert all(not r.prompt.startswith("MEMORY-ROW") for r in seen["held_out"])
+    assert out["source"] == "memory" and out["memory"] == {"distinct": 2} and "memory" in out["stages"]
 
 
 def test_full_conversation_loss_reaches_the_trainer_and_bad_values_are_refused() -> None:
