@@ -57,6 +57,7 @@ bench-full: install bench-deps
 	$(BIN)/python bench/backdoor_apps.py
 	$(BIN)/python bench/self_awareness.py
 	$(BIN)/python bench/defenses.py
+	$(BIN)/python bench/resume.py
 	$(BIN)/python bench/gcg_vs_full.py
 	$(BIN)/python bench/scan_model.py --chain
 
