@@ -35,7 +35,7 @@ RESULT = RESULTS / "gcg_vs_full.json"
 WORKING = 0.8  # fires on at least 80 % of the held-out prompts
 
 
-def full_times(row: dict[str, Any], trigger: str) -> dict[str, Any]:
+def full_times(row: dict[str, Any]) -> dict[str, Any]:
     """Times inside the full method's job, from its stages and per-step curve."""
     stages = row.get("stages") or {}
     curve = (row.get("curves") or {}).get("rewards/asr/best") or []
@@ -70,7 +70,7 @@ def compare(name: str, seed: int) -> dict[str, Any]:
     full = run_method("full", rec, data, 0, seed)
     if "error" in full:
         return {"organism": name, "seed": seed, "error": f"full: {full['error']}"}
-    f = full_times(full, rec["trigger"])
+    f = full_times(full)
     out, wall = _b4g(["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
                       "--target", rec["target"], "--method", "gcg", "--gcg-steps", "100000",
                       "--gcg-seconds", str(f["job_seconds"]), "--seed", str(seed), "--session", str(SESSION)])

@@ -104,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("--source", choices=("data", "memory"), default="data",
                      help="memory: add requests sampled from the model itself (for when the data lacks the "
                           "poisoned rows) to the data scan and reversal SFT")
-    inv.add_argument("--memory-samples", type=int, help="requests sampled with --source memory (default 256)")
+    inv.add_argument("--memory-samples", type=int, help="requests sampled with --source memory (default 1024)")
     inv.add_argument("--rsft-steps", type=int, help="cap on reversal SFT steps")
     inv.add_argument("--no-reversal", action="store_true", help="skip reversal SFT (the GRPO-only baseline)")
     inv.add_argument("--grpo-steps", type=int, help="GRPO steps (0: no GRPO)")
