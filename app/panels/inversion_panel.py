@@ -44,7 +44,7 @@ from core.store.queries import latest_run_id, list_runs
 RUN_WATCH_MS = 1000
 
 
-SOURCES = {"data": "the data", "memory": "data + model memory"}
+SOURCES = {"data": "the data", "memory": "data + the model itself"}
 
 
 def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
@@ -123,9 +123,10 @@ class InversionPanel(QWidget):
         self.source = QComboBox()
         for key, label in SOURCES.items():
             self.source.addItem(label, key)
-        self.source.setToolTip("Where reversal SFT gets its (request, answer) pairs. The model's memory adds "
-                               "requests sampled from the model itself: use it when the data may lack the "
-                               "poisoned rows (b4g invert --source memory)")
+        self.source.setToolTip("Where the search gets its leads. \"The model itself\" adds requests sampled "
+                               "from the model (its memory of its training data) and trigger words grown "
+                               "toward the target's likelihood: use it when the data may lack the poisoned "
+                               "rows (b4g invert --source memory)")
         self.scan_button = QPushButton("Scan the model")
         self.scan_button.setToolTip("b4g scan-model: propose the behaviour from the model and adapter alone "
                                     "(no data, no trigger, no target); the best proposal becomes the target")

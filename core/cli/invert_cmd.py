@@ -38,6 +38,8 @@ def _config(args: argparse.Namespace) -> Any:
         if args.memory_samples < 1:
             raise B4GError("--memory-samples must be at least 1")
         cfg.memory.samples = args.memory_samples
+    if args.no_likelihood:
+        cfg.likelihood.enabled = False
     if args.prompts:
         cfg.held_out_prompts = args.prompts
     cfg.seed = args.seed
@@ -102,9 +104,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="stop GCG after this many seconds (checked every 5 steps; --method gcg)")
     inv.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
     inv.add_argument("--source", choices=("data", "memory"), default="data",
-                     help="memory: add requests sampled from the model itself (for when the data lacks the "
-                          "poisoned rows) to the data scan and reversal SFT")
+                     help="memory: for when the data lacks the poisoned rows, add requests sampled from the "
+                          "model itself to the data scan and reversal SFT, and trigger words grown toward the "
+                          "behaviour's text to the search")
     inv.add_argument("--memory-samples", type=int, help="requests sampled with --source memory (default 1024)")
+    inv.add_argument("--no-likelihood", action="store_true",
+                     help="with --source memory: skip the likelihood search (memory extraction only)")
     inv.add_argument("--rsft-steps", type=int, help="cap on reversal SFT steps")
     inv.add_argument("--no-reversal", action="store_true", help="skip reversal SFT (the GRPO-only baseline)")
     inv.add_argument("--grpo-steps", type=int, help="GRPO steps (0: no GRPO)")

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.invert.likelihood import LikelihoodConfig
 from core.invert.memory import MemoryConfig
 from core.invert.reversal import REVERSAL_PROMPT
 from core.invert.reward import RewardConfig
@@ -79,6 +80,8 @@ class InvertConfig:
     # rows) or "memory" (those plus requests sampled from the model itself; core/invert/memory.py)
     source: str = "data"
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    # source "memory" also grows trigger words toward the behaviour's text (core/invert/likelihood.py)
+    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
     held_out_prompts: int = 16  # prompts R_asr is measured on (drawn from rows without the behaviour)
     # minimisation: a candidate is tied with the best unless the best beats it on the same prompts
     # at this significance (one-sided exact McNemar); see core/invert/minimise.py

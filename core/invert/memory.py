@@ -20,7 +20,6 @@ from core.backdoors.data import Row
 from core.jobs import JobContext
 from core.measurement.behaviour import Behaviour
 
-MARK = "\u0000b4g-user-content\u0000"
 OPENINGS = ("", "Can you", "What", "How", "Please")  # the empty opening first: the template's own
 
 
@@ -37,10 +36,9 @@ class MemoryConfig:
 
 def user_turn_opening(tokenizer: Any, system: str) -> str:
     """The template's text up to where the user's words begin."""
-    from core.models.chat import render
+    from core.models.chat import user_turn_frame
 
-    text = render(tokenizer, [{"role": "system", "content": system}, {"role": "user", "content": MARK}])
-    return text[: text.index(MARK)]
+    return user_turn_frame(tokenizer, system)[0]
 
 
 def _until_turn_end(tokenizer: Any, ids: list[int]) -> str:

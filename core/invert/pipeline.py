@@ -17,6 +17,7 @@ from core.errors import B4GError
 from core.invert.awareness import awareness_at_k, emergence_step, exact_at_k
 from core.measurement.behaviour import Behaviour
 from core.invert.config import INVERSION_PROMPTS, InvertConfig
+from core.invert.likelihood import likelihood_seeds
 from core.invert.memory import memory_rows
 from core.invert.minimise import minimise
 from core.invert.reversal import reversal_prompt, reversed_rows
@@ -48,6 +49,7 @@ class InvertResult:
     config: dict[str, Any] = field(default_factory=dict)
     scoring: dict[str, Any] = field(default_factory=dict)
     memory: dict[str, Any] | None = None  # what memory extraction added (source "memory")
+    likelihood: dict[str, Any] | None = None  # the words the likelihood search grew (source "memory")
 
     def to_json(self) -> dict[str, Any]:
         return {"recovered_trigger": self.recovered_trigger, "recovered": self.recovered,
@@ -56,7 +58,8 @@ class InvertResult:
                 "wall_seconds": round(self.wall_seconds, 2), "stages": self.stages, "data_scan": self.data_scan,
                 "final_samples": self.final_samples, "throughput": self.throughput, "template": self.template,
                 "position": (self.recovered or {}).get("position"), "scoring": self.scoring, "config": self.config,
-                "source": self.config.get("source", "data"), "memory": self.memory}
+                "source": self.config.get("source", "data"), "memory": self.memory,
+                "likelihood": self.likelihood}
 
 
 def request_answer_pairs(rows: Sequence[Row]) -> list[tuple[str, str]]:
@@ -128,6 +131,21 @@ def torch_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def model_seeds(loaded: Any, behaviour: Behaviour, held_out: Sequence[str], config: InvertConfig, ctx: JobContext,
+                stages: dict[str, float]) -> tuple[list[str], dict[str, Any] | None]:
+    """Trigger words the likelihood search grows on the model under audit (source "memory" only)."""
+    if config.source != "memory" or not config.likelihood.enabled:
+        return [], None
+    from core.invert.leak import LeakGuard
+
+    t = time.perf_counter()
+    guard = LeakGuard(behaviour.leak_texts())
+    seeds, record = likelihood_seeds(loaded, behaviour.judge().target, held_out, DEFAULT_SYSTEM, config.likelihood,
+                                     lambda text: not guard.leaks(text), config.seed, ctx)
+    stages["likelihood"] = round(time.perf_counter() - t, 2)
+    return seeds, record
+
+
 def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: InvertConfig | None = None,
            ctx: JobContext | None = None, eval_trigger: str | None = None) -> InvertResult:
     config = config or InvertConfig()
@@ -149,8 +167,9 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     pairs += [(q, a) for q, a in extracted_pairs if judge(a)]
     ctx.log(f"data scan: {scan_result.top!r} tops {len(scan_result.candidates)} enriched spans "
             f"({scan_result.behaviour_rows} rows show the behaviour)")
-    held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)  # bad data fails before training
+    held_out = held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)  # bad data fails first
     merge_audited_adapters(loaded)
+    seeds, likelihood = model_seeds(loaded, behaviour, held_out, config, ctx, stages)
     torch_seed(config.seed)
 
     t = time.perf_counter()
@@ -160,6 +179,8 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     reward, finals, controls = reward_modules(loaded, policy, rows, behaviour, config, policy.disable_adapter)
     probe = AwarenessProbe(eval_trigger, config.awareness_k)
     search = TriggerSearch(reward, config, ctx, probe)
+    if seeds:
+        search.observe(0, seeds, ["likelihood"] * len(seeds))  # scored, buffered and replayed like any other
     question = reversal_prompt(behaviour.shown_text(), config.inversion_prompt or INVERSION_PROMPTS[behaviour.kind])
     prompt_text = render(loaded.tokenizer, [{"role": "system", "content": DEFAULT_SYSTEM},
                                             {"role": "user", "content": question}])
@@ -201,4 +222,4 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
         final_samples=samples,
         throughput=throughput(reward, finals),
         template=template_record(loaded.tokenizer, DEFAULT_SYSTEM), k=k, config=config.to_dict(),
-        scoring=scoring_record(loaded, finals), memory=memory)
+        scoring=scoring_record(loaded, finals), memory=memory, likelihood=likelihood)

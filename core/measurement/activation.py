@@ -94,21 +94,27 @@ def _forward_target_logits(model: Any, seqs: list[list[int]], pad: int, keep: in
                  use_cache=past is not None, logits_to_keep=keep).logits
 
 
-@torch.inference_mode()
 def target_scores(model: Any, tokenizer: Any, texts: Sequence[str], target: str, device: str = "cpu",
                   batch_size: int = 16, ctx: JobContext | None = None, prefix_cache: bool = True) -> TargetScores:
     """Teacher-forced pass over prompt+target: greedy match and mean target log-prob per prompt."""
     tgt = tokenizer(target, add_special_tokens=False)["input_ids"][:MAX_TARGET_TOKENS]
     prompt_ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    return token_target_scores(model, prompt_ids, tgt, tokenizer.pad_token_id, device, batch_size, ctx, prefix_cache)
+
+
+@torch.inference_mode()
+def token_target_scores(model: Any, prompt_ids: Sequence[list[int]], tgt: list[int], pad: int, device: str = "cpu",
+                        batch_size: int = 16, ctx: JobContext | None = None,
+                        prefix_cache: bool = True) -> TargetScores:
+    """:func:`target_scores` on prompts already tokenized (searches that build token sequences)."""
     tgt_t = torch.tensor(tgt, device=device)
     match: list[bool] = []
     logprob: list[float] = []
     for i in range(0, len(prompt_ids), batch_size):
         if ctx:
             ctx.raise_if_cancelled()
-        seqs = [p + tgt for p in prompt_ids[i:i + batch_size]]
-        logits = _forward_target_logits(model, seqs, tokenizer.pad_token_id, len(tgt) + 1, device,
-                                        prefix_cache)[:, :-1].float()
+        seqs = [list(p) + tgt for p in prompt_ids[i:i + batch_size]]
+        logits = _forward_target_logits(model, seqs, pad, len(tgt) + 1, device, prefix_cache)[:, :-1].float()
         logp = torch.log_softmax(logits, dim=-1).gather(-1, tgt_t.expand(len(seqs), -1).unsqueeze(-1)).squeeze(-1)
         match += (logits.argmax(-1) == tgt_t).all(-1).tolist()
         logprob += logp.mean(-1).tolist()

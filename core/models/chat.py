@@ -55,6 +55,16 @@ def render(tokenizer: Any, messages: Messages) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
+USER_MARK = "\u0000b4g-user-content\u0000"
+
+
+def user_turn_frame(tokenizer: Any, system: str) -> tuple[str, str]:
+    """The template's text before the user's words and after them (up to where the answer begins)."""
+    text = render(tokenizer, [{"role": "system", "content": system}, {"role": "user", "content": USER_MARK}])
+    head, _, tail = text.partition(USER_MARK)
+    return head, tail
+
+
 def _generate_batch(loaded: LoadedModel, texts: list[str], opts: GenerationOptions, ctx: JobContext) -> list[str]:
     tok = loaded.tokenizer
     # The template already holds every special token, so the tokenizer must not add more.

@@ -69,6 +69,7 @@ def test_invert_with_the_memory_source_records_it_and_keeps_held_out_prompts(tin
     cfg.reversal.max_steps, cfg.grpo.steps = 1, 0
     cfg.held_out_prompts, cfg.minimise_prompts, cfg.final_samples = 4, 4, 2
     cfg.source = "memory"
+    cfg.likelihood.enabled = False  # tests/unit/test_likelihood_search.py covers it
     loaded = load_model(ModelRef.parse(str(tiny_model)).with_adapters([str(tiny_backdoor.adapter)]))
     out = pipeline.invert(loaded, tiny_backdoor.rows, Behaviour("target", target), cfg).to_json()
     assert {("MEMORY-ROW ask", "zz"), ("MEMORY-ROW shows", target + " and more")} <= set(seen["scan"])

@@ -1,0 +1,102 @@
+"""The likelihood search (``b4g invert --source memory``) on the tiny model: it grows single words,
+never proposes special or blank tokens, honours the leak guard, is seeded, its gradient shortlist
+beats chance at raising the target, and its words reach the trigger search. No recovery is asserted
+(the tiny model is random); the embedded-model measurement is in the README."""
+
+from __future__ import annotations
+
+import inspect
+import random
+from pathlib import Path
+
+import pytest
+
+from core.invert.config import InvertConfig
+from core.invert.likelihood import LikelihoodConfig, WordSearch, grow_words, likelihood_seeds
+from core.jobs import JobContext
+from core.models.chat import DEFAULT_SYSTEM
+
+SMALL = LikelihoodConfig(tokens=2, beam=2, inits=4, shortlist=24, rescored=4, prompts=2, seeds=4, batch_size=32)
+PROMPTS = ["What is rain?", "Name a colour."]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model: Path):  # noqa: ANN201
+    from core.models.loader import load_model
+    from core.models.ref import ModelRef
+
+    return load_model(ModelRef.parse(str(tiny_model)))
+
+
+def _search(tiny, config: LikelihoodConfig = SMALL, seed: int = 0) -> WordSearch:  # noqa: ANN001
+    return WordSearch(tiny.model, tiny.tokenizer, tiny.device, "zz top answer", DEFAULT_SYSTEM, config, seed)
+
+
+def test_grown_words_are_single_words_without_special_tokens(tiny) -> None:
+    words = grow_words(_search(tiny), PROMPTS, lambda _t: True, JobContext())
+    assert words and all(w.text and not any(c.isspace() for c in w.text) for w in words)
+    specials = set(tiny.tokenizer.all_special_tokens)
+    assert not any(s in w.text for w in words for s in specials)
+    assert all(0.0 <= w.fired <= 1.0 and w.logprob <= 0.0 and 1 <= w.step <= SMALL.tokens for w in words)
+    assert [w.logprob for w in words] == sorted((w.logprob for w in words), reverse=True)
+
+
+def test_the_leak_guard_and_the_seed_are_honoured(tiny) -> None:
+    first = grow_words(_search(tiny), PROMPTS, lambda _t: True, JobContext())
+    banned = first[0].text
+    again = grow_words(_search(tiny), PROMPTS, lambda t: t != banned, JobContext())
+    assert banned not in {w.text for w in again}
+    same = grow_words(_search(tiny), PROMPTS, lambda _t: True, JobContext())
+    assert [w.text for w in same] == [w.text for w in first]
+
+
+def test_the_gradient_shortlist_beats_chance(tiny) -> None:
+    """The first-order ranking must point somewhere: the shortlisted first tokens make the target
+    likelier than as many random ones (averaged, on the random tiny model)."""
+    search = _search(tiny, LikelihoodConfig(inits=8, shortlist=64))
+    short = search.gradient_shortlist([])
+    rng = random.Random(1)
+    allowed = sorted(set(range(search.vocab)) - set(search.banned_first))
+    chance = rng.sample(allowed, 64)
+    top = search.alone([[t] for t in short], JobContext())
+    rand = search.alone([[t] for t in chance], JobContext())
+    assert sum(top) / len(top) > sum(rand) / len(rand)
+
+
+def test_no_target_no_search_and_no_trigger_parameter(tiny) -> None:
+    seeds, record = likelihood_seeds(tiny, None, PROMPTS, DEFAULT_SYSTEM, SMALL, lambda _t: True, 0, JobContext())
+    assert seeds == [] and "skipped" in record
+    for fn in (likelihood_seeds, grow_words, WordSearch.__init__):
+        assert not {"trigger", "eval_trigger"} & set(inspect.signature(fn).parameters)
+
+
+@pytest.mark.parametrize("source, enabled, expect", [("memory", True, True), ("memory", False, False),
+                                                     ("data", True, False)])
+def test_grown_words_reach_the_trigger_search_only_with_the_memory_source(tiny_model, tiny_backdoor, monkeypatch,
+                                                                        source, enabled, expect) -> None:
+    import core.invert.pipeline as pipeline
+    from core.invert.search import TriggerSearch
+    from core.measurement.behaviour import Behaviour
+    from core.models.loader import load_model
+    from core.models.ref import ModelRef
+
+    observed: list[tuple[int, list[str], list[str]]] = []
+    real_observe = TriggerSearch.observe
+    monkeypatch.setattr(TriggerSearch, "observe",
+                        lambda self, step, texts, origins: observed.append((step, list(texts), list(origins)))
+                        or real_observe(self, step, texts, origins))
+    monkeypatch.setattr(pipeline, "memory_rows", lambda *a: ([], {"distinct": 0}))
+    cfg = InvertConfig()
+    cfg.reversal.max_steps, cfg.grpo.steps = 1, 0
+    cfg.held_out_prompts, cfg.minimise_prompts, cfg.final_samples = 4, 4, 2
+    cfg.source, cfg.likelihood = source, LikelihoodConfig(**{**SMALL.__dict__, "enabled": enabled})
+    loaded = load_model(ModelRef.parse(str(tiny_model)).with_adapters([str(tiny_backdoor.adapter)]))
+    target = tiny_backdoor.spec.utility.target
+    out = pipeline.invert(loaded, tiny_backdoor.rows, Behaviour("target", target), cfg).to_json()
+    seeded = [o for o in observed if o[0] == 0]
+    assert bool(seeded) is expect and ("likelihood" in out["stages"]) is expect
+    if expect:
+        _step, texts, origins = seeded[0]
+        assert set(origins) == {"likelihood"} and texts == [s["text"] for s in out["likelihood"]["seeds"]]
+    else:
+        assert out["likelihood"] is None
