@@ -7,9 +7,11 @@ the UI thread. Every job goes through :func:`core.jobs.execute`, the same path t
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -32,6 +34,22 @@ class _SignalReporter:
         self.worker.logged.emit(message)
 
 
+@contextmanager
+def _a_core_left_for_the_ui() -> Iterator[None]:
+    """In-process jobs share the window's process. With torch's threads on every core, the UI
+    thread waits for a core as well as for the GIL (bench/ui_stall.py: a model answering on a
+    worker thread kept UI ticks up to 45 ms late at p99 on 2 cores). One core is left to the UI
+    while the job runs; jobs in a child process (training) still use them all."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(before, (os.cpu_count() or 1) - 1)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class _Worker(QObject):
     reported = Signal(int, dict)
     progressed = Signal(int, int)
@@ -46,7 +64,8 @@ class _Worker(QObject):
     @Slot()
     def run(self) -> None:
         self.ctx.attach(_SignalReporter(self))
-        self.outcome = execute(self.job, self.ctx, self.recorder, resume=self.resume)
+        with _a_core_left_for_the_ui():
+            self.outcome = execute(self.job, self.ctx, self.recorder, resume=self.resume)
         self.done.emit(self.outcome)
         # Quit from inside the worker thread: the UI thread may be blocked in wait() (closing).
         QThread.currentThread().quit()

@@ -84,3 +84,22 @@ def test_a_job_marked_not_cancellable_ignores_cancel(qtbot) -> None:
     assert runner.cancel(runner.current().id) is False
     gate.set()
     qtbot.waitUntil(lambda: not runner.is_busy(), timeout=10000)
+
+
+def test_an_in_process_job_leaves_a_core_to_the_ui_and_gives_it_back(qtbot, monkeypatch) -> None:
+    import os
+
+    import torch
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        runner = JobRunner()
+        with qtbot.waitSignal(runner.finished, timeout=10000) as blocker:
+            runner.submit(Job("threads", lambda ctx: torch.get_num_threads()))
+        assert blocker.args[1] == 3  # one of the four cores stays with the UI thread
+        runner.shutdown()
+        assert torch.get_num_threads() == 4  # the window's own setting is back
+    finally:
+        torch.set_num_threads(before)
