@@ -125,7 +125,30 @@ def invert_sections(result: dict[str, Any]) -> list[Section]:
                  for c in (result.get("top_candidates") or [])[:5]])
     scoring = result.get("scoring") or {}
     how = Section("How candidates were scored", [Row(name, str(scoring[name])) for name in scoring])
-    return [Section("Trigger inversion", rows, [top]), *([how] if scoring else [])]
+    itself = model_source_section(result)
+    return [Section("Trigger inversion", rows, [top]), *([itself] if itself else []), *([how] if scoring else [])]
+
+
+def model_source_section(result: dict[str, Any]) -> Section | None:
+    """What the model itself added (``--source memory``): extracted requests and grown words."""
+    memory, likelihood = result.get("memory"), result.get("likelihood")
+    if not memory and not likelihood:
+        return None
+    rows = []
+    if memory:
+        rows.append(Row("requests read back", f"{memory.get('distinct', 0)} distinct of {memory.get('samples', 0)} "
+                        f"sampled, {memory.get('showing_behaviour', 0)} answered with the behaviour"))
+    tables = []
+    if likelihood and likelihood.get("skipped"):
+        rows.append(Row("likelihood search", f"skipped: {likelihood['skipped']}"))
+    elif likelihood:
+        rows.append(Row("likelihood search", f"{likelihood.get('words_scored', 0)} words scored in "
+                        f"{likelihood.get('seconds', 0):.0f} s", "words grown toward the target, handed to the search"))
+        fired = f"fired, share of {likelihood.get('prompts', 0)} requests"
+        tables.append(Table("Grown words", ["word", "target log-prob", fired],
+                            [[repr(w["text"]), f"{w['logprob']:.3f}", f"{w['fired']:.2f}"]
+                             for w in likelihood.get("seeds", [])[:5]]))
+    return Section("From the model itself", rows, tables)
 
 
 def _cut(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:

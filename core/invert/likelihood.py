@@ -155,8 +155,8 @@ def grow_words(search: WordSearch, prompts: Sequence[str], allowed: Callable[[st
                 break
         fresh.sort(key=lambda f: -f[0].logprob)
         beam = [ids for _w, ids in fresh[: cfg.beam]]
-        ctx.log(f"likelihood: step {step}, best {fresh[0][0].text!r} fired on "
-                f"{fresh[0][0].fired:.2f} of {len(prompts)} requests" if fresh else f"likelihood: step {step}, nothing new")
+        best = f"best {fresh[0][0].text!r} fired on {fresh[0][0].fired:.2f} of {len(prompts)} requests"
+        ctx.log(f"likelihood: step {step}, " + (best if fresh else "nothing new"))
         ctx.progress(step, cfg.tokens)
         if not beam:
             break

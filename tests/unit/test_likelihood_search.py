@@ -100,3 +100,16 @@ def test_grown_words_reach_the_trigger_search_only_with_the_memory_source(tiny_m
         assert set(origins) == {"likelihood"} and texts == [s["text"] for s in out["likelihood"]["seeds"]]
     else:
         assert out["likelihood"] is None
+
+
+def test_the_result_shows_what_the_model_itself_added() -> None:
+    from core.sections import sections_for
+
+    result = {"recovered_trigger": None, "memory": {"samples": 8, "distinct": 7, "showing_behaviour": 1},
+              "likelihood": {"seeds": [{"text": "Sado", "logprob": -0.02, "fired": 1.0, "step": 2}],
+                             "words_scored": 9, "prompts": 4, "seconds": 3.0}}
+    titles = {s.title: s for s in sections_for("invert", result)}
+    itself = titles["From the model itself"]
+    assert any("7 distinct of 8" in r.value for r in itself.rows)
+    assert itself.tables[0].rows[0][0] == "'Sado'"
+    assert "From the model itself" not in {s.title for s in sections_for("invert", {"recovered_trigger": None})}
