@@ -39,7 +39,7 @@ from core.errors import B4GError
 from core.models.choice import ModelChoice
 from core.requests import InvertRequest, ScanModelRequest
 from core.sections import invert_sections, recovered_line, run_label, scan_model_sections
-from core.store.queries import latest_run_id, list_runs
+from core.store.queries import get_run, latest_run_id, list_runs
 
 RUN_WATCH_MS = 1000
 
@@ -78,6 +78,7 @@ class InversionPanel(QWidget):
         self.run_picker = QComboBox()
         self.run_picker.setToolTip("Inversion runs of this session (newest first)")
         self.run_picker.currentIndexChanged.connect(self._show_selected)
+        self.run_picker.activated.connect(self._show_result)
         pick.addWidget(QLabel("Run"))
         pick.addWidget(self.run_picker, 1)
         rl.addLayout(pick)
@@ -96,8 +97,9 @@ class InversionPanel(QWidget):
         self._watch.start()
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
-        state.session_changed.connect(lambda _s: self.refresh_runs())
+        state.session_changed.connect(lambda _s: (self.refresh_runs(), self._show_result()))
         self.refresh_runs()
+        self._show_result()
 
     @Slot()
     def _pick_up_new_run(self) -> None:
@@ -277,3 +279,16 @@ class InversionPanel(QWidget):
         earlier = [self.run_picker.itemData(i) for i in range(self.run_picker.count())
                    if self.run_picker.itemData(i) != run_id]
         self.plots.show_run(self.state.store, run_id, earlier)
+
+    @Slot()
+    def _show_result(self) -> None:
+        """The picked run's result, as it was shown when it finished (a reopened session's too)."""
+        run_id = self.run_picker.currentData()
+        if run_id is None:
+            return
+        result = get_run(self.state.store, run_id).get("result")
+        if isinstance(result, dict) and "recovered_trigger" in result:
+            self.message.setText(recovered_line(result))
+            self.result_view.setHtml(sections_html(invert_sections(result)))
+        else:
+            self.result_view.clear()

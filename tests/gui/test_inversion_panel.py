@@ -169,3 +169,25 @@ def test_a_found_behaviour_becomes_the_target_and_a_bad_adapter_is_one_line(wind
     assert panel.message.text().startswith("Backdoor behaviour found")
     panel.adapter_edit.setText("/nowhere/adapter")
     assert panel.scan() is None and panel.message.text() == "⚠ no adapter folder at /nowhere/adapter"
+
+
+def test_a_reopened_session_shows_the_picked_runs_result(qtbot, window) -> None:
+    from app.main_window import MainWindow
+    from core.store.catalog import open_session
+
+    run = _fake_invert_run(window.state.store, steps=3)
+    result = {"recovered_trigger": "Sado", "recovered": {"r_asr": 0.9, "position": "prefix"},
+              "memory": {"samples": 8, "distinct": 7, "showing_behaviour": 1},
+              "likelihood": {"seeds": [{"text": "Sado", "logprob": -0.02, "fired": 1.0, "step": 2}],
+                             "words_scored": 9, "prompts": 4, "seconds": 3.0}}
+    window.state.store.finish_run(run, "finished", result)
+    other = MainWindow(open_session(window.state.store.path))
+    qtbot.addWidget(other)
+    page = other.pages["Inversion"]
+    assert "'Sado'" in page.message.text() and "From the model itself" in page.result_view.toPlainText()
+    older = _fake_invert_run(window.state.store, steps=2)  # a run without a result: picking it clears the view
+    page.refresh_runs()
+    page.run_picker.setCurrentIndex(page.run_picker.findData(older))
+    page.run_picker.activated.emit(page.run_picker.currentIndex())
+    assert page.result_view.toPlainText() == ""
+    other.runner.shutdown()
