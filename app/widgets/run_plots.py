@@ -132,12 +132,16 @@ class RunPlots(QWidget):
 
     @Slot()
     def poll(self) -> None:
+        switched = False
         if self.follow and self.store is not None:
             newest = latest_run_id(self.store, self.follow)
             if newest != self.run_id:
-                self.run_id, self.series, self._last_id = newest, {}, 0
+                self.run_id, self.series, self._last_id, switched = newest, {}, 0, True
         if self.store is None or self.run_id is None:
-            self.redraw()
+            # nothing to draw: redrawing anyway repainted every plot each poll (about 15 ms of
+            # the UI thread on 2 cores, the idle stalls bench/ui_stall.py measured)
+            if switched:
+                self.redraw()
             return
         fresh, self._last_id = metric_series(self.store, self.run_id, after_id=self._last_id)
         for name, points in fresh.items():

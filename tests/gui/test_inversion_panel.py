@@ -191,3 +191,19 @@ def test_a_reopened_session_shows_the_picked_runs_result(qtbot, window) -> None:
     page.run_picker.activated.emit(page.run_picker.currentIndex())
     assert page.result_view.toPlainText() == ""
     other.runner.shutdown()
+
+
+def test_an_empty_plot_is_not_redrawn_on_every_poll(qtbot, window, monkeypatch) -> None:
+    plots = window.pages["Inversion"].plots
+    plots.show_run(window.state.store, None)
+    calls = []
+    monkeypatch.setattr(plots, "redraw", lambda: calls.append(1))
+    for _ in range(3):
+        plots.poll()
+    assert calls == []  # repainting four empty plots 4 times a second stalled the UI thread
+    run = _fake_invert_run(window.state.store, steps=2)
+    plots.show_run(window.state.store, run)
+    plots.poll()
+    window.state.store.add_metrics(run, 3, {"reward": 0.5})
+    plots.poll()
+    assert len(calls) >= 2  # show_run draws, new points draw
