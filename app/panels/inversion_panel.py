@@ -44,7 +44,7 @@ from core.store.queries import get_run, latest_run_id, list_runs
 RUN_WATCH_MS = 1000
 
 
-SOURCES = {"data": "the data", "memory": "data + the model itself"}
+SOURCES = {"data": "the data", "memory": "data + the model"}
 
 
 def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,

@@ -32,8 +32,8 @@ from typing import Any, Callable, Sequence
 
 from core.backdoors.spec import Trigger
 from core.jobs import JobContext
-from core.measurement.activation import MAX_TARGET_TOKENS, token_target_scores
-from core.models.chat import render, user_turn_frame
+from core.measurement.activation import MAX_TARGET_TOKENS, prompt_texts, target_scores, token_target_scores
+from core.models.chat import user_turn_frame
 
 SPACE_MARKS = ("Ġ", "▁", "Ċ", "ĉ", " ", "\n", "\t")  # byte-level BPE and sentencepiece word starts
 
@@ -71,6 +71,7 @@ class WordSearch:
         head, tail = user_turn_frame(tokenizer, system)
         self.head = tokenizer(head, add_special_tokens=False)["input_ids"]
         self.tail = tokenizer(tail, add_special_tokens=False)["input_ids"]
+        self.target_text = target
         self.target = tokenizer(target, add_special_tokens=False)["input_ids"][:MAX_TARGET_TOKENS]
         self.rng = random.Random(seed)
         self.vocab = model.get_input_embeddings().weight.shape[0]
@@ -121,13 +122,8 @@ class WordSearch:
     def on_prompts(self, text: str, prompts: Sequence[str], ctx: JobContext) -> tuple[float, float]:
         """Mean target log-probability and share fired with the word before each request."""
         trigger = Trigger(text, position="prefix")
-        ids = []
-        for p in prompts:
-            system, user = trigger.insert(p, self.system)
-            rendered = render(self.tok, [{"role": "system", "content": system}, {"role": "user", "content": user}])
-            ids.append(self.tok(rendered, add_special_tokens=False)["input_ids"])
-        s = token_target_scores(self.model, ids, self.target, self.tok.pad_token_id, self.device,
-                                self.config.batch_size, ctx)
+        texts = prompt_texts(self.tok, [trigger.insert(p, self.system) for p in prompts])
+        s = target_scores(self.model, self.tok, texts, self.target_text, self.device, self.config.batch_size, ctx)
         return sum(s.logprob) / len(s.logprob), sum(s.match) / len(s.match)
 
 
