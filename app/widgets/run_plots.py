@@ -105,14 +105,18 @@ class RunPlots(QWidget):
             for name, colour in metrics:
                 self.curves[name] = plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2), symbolSize=6,
                                               symbolBrush=colour, symbolPen=None)
-        self.band_hi = self.band_lo = None
+        self.band_hi = self.band_lo = self.band_fill = None
         self.emergence_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c53030", style=Qt.PenStyle.DashLine))
         self.emergence_line.setVisible(False)
         if "Reward" in self.plots:
             reward = self.plots["Reward"]
             self.band_hi = reward.plot([], [], pen=pg.mkPen(43, 108, 176, 60))
             self.band_lo = reward.plot([], [], pen=pg.mkPen(43, 108, 176, 60))
-            reward.addItem(pg.FillBetweenItem(self.band_lo, self.band_hi, brush=pg.mkBrush(43, 108, 176, 50)))
+            self.band_fill = pg.FillBetweenItem(self.band_lo, self.band_hi, brush=pg.mkBrush(43, 108, 176, 50))
+            # hidden until there is a band: an empty fill still claims bounds around 0, which
+            # auto-ranged the empty Reward plot's step axis to -400..400 (x0.001)
+            self.band_fill.setVisible(False)
+            reward.addItem(self.band_fill)
         if "Awareness@5" in self.plots:
             self.plots["Awareness@5"].addItem(self.emergence_line)
             self.plots["Awareness@5"].setYRange(0, 1.05)
@@ -167,6 +171,7 @@ class RunPlots(QWidget):
         if self.band_hi is not None and len(std) == len(mean):
             self.band_hi.setData(xs, [m + s for m, s in zip(mean, std)])
             self.band_lo.setData(xs, [m - s for m, s in zip(mean, std)])
+            self.band_fill.setVisible(bool(xs))
         step = emergence_step(self.series.get(AWARENESS, []))
         self.emergence_line.setVisible(step is not None)
         if step is not None:

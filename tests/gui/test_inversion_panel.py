@@ -207,3 +207,16 @@ def test_an_empty_plot_is_not_redrawn_on_every_poll(qtbot, window, monkeypatch) 
     window.state.store.add_metrics(run, 3, {"reward": 0.5})
     plots.poll()
     assert len(calls) >= 2  # show_run draws, new points draw
+
+
+def test_an_empty_reward_plot_has_a_plain_step_axis_and_the_band_appears_with_data(qtbot, window) -> None:
+    plots = window.pages["Inversion"].plots
+    window.show_page("Inversion")
+    plots.show_run(window.state.store, None)
+    reward = plots.plots["Reward"]
+    (x0, x1), _ = reward.getViewBox().viewRange()
+    assert (x0, x1) == (0, 1)  # an empty fill claimed bounds around 0: the axis read -400..400 (x0.001)
+    assert "x0.001" not in reward.getAxis("bottom").labelString()
+    run = _fake_invert_run(window.state.store, steps=3)
+    plots.show_run(window.state.store, run)
+    assert plots.band_fill.isVisible()
