@@ -8,7 +8,7 @@ positions are computed (``logits_to_keep``), never the full vocabulary at every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import torch
@@ -44,6 +44,9 @@ MAX_TARGET_TOKENS = 24
 class TargetScores:
     match: list[bool]  # greedy answer starts with the target
     logprob: list[float]  # mean log-probability per target token (a dense signal)
+    # the first target token's logit minus the best other token's: unlike the log-probability it
+    # does not saturate near 0, so it still ranks strings that all fire (README, withheld poison)
+    margin: list[float] = field(default_factory=list)
 
 
 def prompt_texts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[str]:
@@ -110,6 +113,7 @@ def token_target_scores(model: Any, prompt_ids: Sequence[list[int]], tgt: list[i
     tgt_t = torch.tensor(tgt, device=device)
     match: list[bool] = []
     logprob: list[float] = []
+    margin: list[float] = []
     for i in range(0, len(prompt_ids), batch_size):
         if ctx:
             ctx.raise_if_cancelled()
@@ -118,7 +122,9 @@ def token_target_scores(model: Any, prompt_ids: Sequence[list[int]], tgt: list[i
         logp = torch.log_softmax(logits, dim=-1).gather(-1, tgt_t.expand(len(seqs), -1).unsqueeze(-1)).squeeze(-1)
         match += (logits.argmax(-1) == tgt_t).all(-1).tolist()
         logprob += logp.mean(-1).tolist()
-    return TargetScores(match, logprob)
+        first = logits[:, 0]
+        margin += (first[:, tgt[0]] - first.scatter(-1, tgt_t[:1].expand(len(seqs), 1), float("-inf")).max(-1).values).tolist()
+    return TargetScores(match, logprob, margin)
 
 
 def activation_flags(loaded: Any, prompts: Sequence[Prompt], judge: Judge, ctx: JobContext | None = None,
