@@ -77,16 +77,22 @@ def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
     return json.loads(proc.stdout), wall
 
 
+def model_args(model: str, template: str) -> list[str]:
+    """The ``--model`` (and, for a base model, ``--template``) every b4g call of a run gets."""
+    return ["--model", model] + ([] if template == "auto" else ["--template", template])
+
+
 def organism(name: str, seed: int = 0, position: str = "prefix", device: str = "auto",
-             loss: str = "completion") -> dict[str, Any]:
-    """The organism's build record, building it once per seed, position and loss (not counted in
-    any method's time)."""
+             loss: str = "completion", model: str = "embedded", template: str = "auto") -> dict[str, Any]:
+    """The organism's build record, building it once per model, seed, position and loss (not
+    counted in any method's time)."""
     folder = CACHE / (f"{name}-s{seed}" + ("" if position == "prefix" else f"-{position}")
-                      + ("" if loss == "completion" else f"-{loss}-loss"))
+                      + ("" if loss == "completion" else f"-{loss}-loss")
+                      + ("" if model == "embedded" else f"-{Path(model).stem}"))
     record = folder / "organism.json"
     if not record.is_file():
         shutil.rmtree(folder, ignore_errors=True)  # what a stopped build left behind
-        out, wall = _b4g(["organisms", "build", name, "--model", "embedded", "--out", str(folder), "--seed", str(seed),
+        out, wall = _b4g(["organisms", "build", name, *model_args(model, template), "--out", str(folder), "--seed", str(seed),
                           "--position", position, "--device", device, "--loss", loss])
         if "error" in out:
             raise SystemExit(f"building {name} (seed {seed}, {position}, {loss} loss) failed: {out['error']}")
@@ -95,6 +101,7 @@ def organism(name: str, seed: int = 0, position: str = "prefix", device: str = "
     rec = json.loads(record.read_text(encoding="utf-8"))
     rec.setdefault("seed", seed)
     rec.setdefault("loss", "completion")
+    rec.update(model=model, template=template)
     return rec
 
 
@@ -125,7 +132,8 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
         found = out.get("top")
         return {"recovered": found, "exact": found == trigger, "r_asr": None, "awareness_at_5": None,
                 "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
-    args = ["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
+    args = ["invert", *model_args(rec.get("model", "embedded"), rec.get("template", "auto")),
+            "--adapter", rec["adapter_dir"], "--data", str(data),
             "--target", rec["target"], "--eval-trigger", trigger, "--session", str(SESSION),
             "--seed", str(seed), "--device", device]
     if method.startswith("memory"):
@@ -184,7 +192,8 @@ def record_agreement(results: dict[str, Any], rec: dict[str, Any], device: str) 
 
 
 def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, row: dict[str, Any]) -> dict[str, Any]:
-    return {"organism": rec["organism"], "seed": rec["seed"], "position": rec.get("position", "prefix"),
+    return {"organism": rec["organism"], "model": rec.get("model", "embedded"), "template": rec.get("template", "auto"),
+            "seed": rec["seed"], "position": rec.get("position", "prefix"),
             "loss": rec.get("loss", "completion"), "condition": condition, "method": method, "device": device, "code_version": code_version(),
             "date": time.strftime("%Y-%m-%d"), "recovered": row.get("recovered"), "exact": bool(row.get("exact")),
             "r_asr": row.get("r_asr"), "awareness_at_5": row.get("awareness_at_5"), "wall_seconds": row["wall_seconds"],
@@ -192,17 +201,22 @@ def seeded_row(rec: dict[str, Any], condition: str, method: str, device: str, ro
             **{k: v for k, v in row.items() if k not in ("recovered", "exact", "r_asr", "awareness_at_5", "wall_seconds")}}
 
 
+ROW_KEY = ("organism", "model", "seed", "position", "loss", "condition", "method", "device")
+ROW_DEFAULTS = {"loss": "completion", "model": "embedded", "position": "prefix"}  # rows older than the field
+
+
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(k, ROW_DEFAULTS.get(k)) for k in ROW_KEY)
+
+
 def recorded(results: dict[str, Any], rec: dict[str, Any], condition: str, method: str, device: str) -> bool:
-    key = (rec["organism"], rec["seed"], rec.get("position", "prefix"), rec.get("loss", "completion"), condition,
-           method, device)
-    return any((r.get("organism"), r.get("seed"), r.get("position"), r.get("loss", "completion"), r.get("condition"),
-                r.get("method"), r.get("device")) == key and not r.get("error") for r in results.get("seeded_runs", []))
+    key = _key({**rec, "condition": condition, "method": method, "device": device})
+    return any(_key(r) == key and not r.get("error") for r in results.get("seeded_runs", []))
 
 
 def record(results: dict[str, Any], new: dict[str, Any]) -> None:
-    key = ("organism", "seed", "position", "loss", "condition", "method", "device")
     runs = results.setdefault("seeded_runs", [])
-    runs[:] = [r for r in runs if any(r.get(k, "completion" if k == "loss" else None) != new[k] for k in key)] + [new]
+    runs[:] = [r for r in runs if _key(r) != _key(new)] + [new]
 
 
 def main() -> None:
@@ -215,6 +229,8 @@ def main() -> None:
     p.add_argument("--losses", default="completion",
                    help="organism training loss: completion (answers only), full (whole conversation), or both")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--model", default="embedded", help="the base the organisms are built on (a folder or .gguf)")
+    p.add_argument("--template", default="auto", help="the prompt template of a model without a chat template (alpaca)")
     p.add_argument("--gcg-steps", type=int, default=40)
     p.add_argument("--out", type=Path, default=RESULT)
     p.add_argument("--table", action="store_true", help="print the comparison tables of --out and exit")
@@ -236,7 +252,7 @@ def main() -> None:
     for seed in (int(x) for x in args.seeds.split(",")):
         for position, loss in [(pos, lo) for pos in args.positions.split(",") for lo in args.losses.split(",")]:
             for name in args.organisms.split(","):
-                rec = organism(name, seed, position, args.device, loss)
+                rec = organism(name, seed, position, args.device, loss, args.model, args.template)
                 done = args.skip_done and any(
                     (a.get("organism"), a.get("seed"), a.get("position"), a.get("device")) ==
                     (rec["organism"], rec["seed"], rec.get("position", "prefix"), args.device) and not a.get("error")
@@ -295,7 +311,8 @@ def seeded_summary(results: dict[str, Any]) -> str:
     wall time and Awareness@5, and the misses written out."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for r in results.get("seeded_runs", []):
-        label = r["organism"] + (" (full loss)" if r.get("loss", "completion") == "full" else "")
+        label = (r["organism"] + (" (full loss)" if r.get("loss", "completion") == "full" else "")
+                 + ("" if r.get("model", "embedded") == "embedded" else f" on {Path(r['model']).stem}"))
         key = (label, r.get("position", "prefix"), r["condition"], r["method"], r.get("device", "cpu"))
         groups.setdefault(key, []).append(r)
     lines = ["| organism | trigger position | data | method | device | exact k/n | seeds | wall s, median (range) | "
