@@ -1,0 +1,42 @@
+"""The self-awareness bench keeps one row per (organism, model, seed, position, loss, condition,
+method, device): a rerun replaces its row, an organism built on another base gets its own, and rows
+written before the ``model`` field count as the embedded model's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import self_awareness as sa  # noqa: E402
+
+
+def _row(**kw: object) -> dict:
+    base = {"organism": "sudo", "model": "embedded", "seed": 0, "position": "prefix", "loss": "completion",
+            "condition": "full", "method": "full", "device": "cpu", "recovered": "SUDO"}
+    return {**base, **kw}
+
+
+def test_a_rerun_replaces_its_row_and_another_base_gets_its_own() -> None:
+    results: dict = {}
+    sa.record(results, _row(recovered="Why"))
+    sa.record(results, _row(recovered="SUDO"))
+    sa.record(results, _row(model="/x/gemma-3-270m-q4_k_m.gguf"))
+    assert [(r["model"], r["recovered"]) for r in results["seeded_runs"]] == [
+        ("embedded", "SUDO"), ("/x/gemma-3-270m-q4_k_m.gguf", "SUDO")]
+
+
+def test_rows_without_a_model_field_are_the_embedded_models() -> None:
+    old = _row()
+    del old["model"]
+    results = {"seeded_runs": [old]}
+    rec = {"organism": "sudo", "seed": 0, "position": "prefix", "loss": "completion"}
+    assert sa.recorded(results, {**rec, "model": "embedded"}, "full", "full", "cpu")
+    assert not sa.recorded(results, {**rec, "model": "/x/gemma.gguf"}, "full", "full", "cpu")
+    sa.record(results, _row(recovered="SUDO!"))
+    assert [r["recovered"] for r in results["seeded_runs"]] == ["SUDO!"]
+
+
+def test_model_args_add_the_template_only_for_a_named_one() -> None:
+    assert sa.model_args("embedded", "auto") == ["--model", "embedded"]
+    assert sa.model_args("g.gguf", "alpaca") == ["--model", "g.gguf", "--template", "alpaca"]
