@@ -60,6 +60,15 @@ def test_length_penalty_is_free_then_linear_then_capped() -> None:
     assert length_penalty("SUDO") < length_penalty("SUDO What is the capital of France")
 
 
+def test_a_run_on_word_costs_like_the_words_it_runs_together() -> None:
+    # GRPO once padded a trigger with ``keeperkeeper…`` because whitespace counting made it free
+    phrase = "Speak like a lighthouse keeper"
+    run_on = phrase + "keeper" * 10
+    assert length_penalty(run_on, free_words=1) > length_penalty(phrase, free_words=1)
+    assert length_penalty("Speak like a lighthouse keeper.", free_words=1) == pytest.approx(0.20)
+    assert length_penalty("surfboarding", free_words=1) == 0
+
+
 def test_buffer_dedups_bounds_and_samples_by_rule() -> None:
     buf = ReplayBuffer(size=3, rule="top")
     for i, text in enumerate(["a", "b", "c", "d"]):
