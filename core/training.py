@@ -20,6 +20,7 @@ import torch
 
 from core.jobs import JobContext
 from core.models.chat import render
+from core.models.templates import adds_bos
 
 StopRule = Callable[[int, Any], bool]  # (step, model being trained) every ``check_every`` steps; True stops
 # Steps between resumable checkpoints (adapter, optimizer, scheduler, RNG: a few MB). The kill-and-
@@ -55,6 +56,16 @@ class TrainOutcome:
     losses: list[float]
 
 
+def for_trl(tokenizer: Any, text: str) -> str:
+    """A rendered prompt as trl must be handed it. trl tokenises a text prompt *with* the
+    tokenizer's special tokens, while the template already wrote them (every other job tokenises
+    without): a tokenizer that adds BOS would see it twice, so its BOS is left to trl."""
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and text.startswith(bos) and adds_bos(tokenizer):
+        return text[len(bos):]
+    return text
+
+
 def sft_dataset(tokenizer: Any, rows: Sequence[tuple[str, str, str]]) -> Any:
     """(system, user, response) triples as prompt-completion text: the prompt rendered with the
     model's chat template (the pinned one every job uses); loss on the completion only."""
@@ -62,7 +73,7 @@ def sft_dataset(tokenizer: Any, rows: Sequence[tuple[str, str, str]]) -> Any:
 
     eos = tokenizer.eos_token or ""
     return Dataset.from_list([
-        {"prompt": render(tokenizer, [{"role": "system", "content": s}, {"role": "user", "content": u}]),
+        {"prompt": for_trl(tokenizer, render(tokenizer, [{"role": "system", "content": s}, {"role": "user", "content": u}])),
          "completion": r + eos}
         for s, u, r in rows
     ])

@@ -25,7 +25,7 @@ from core.errors import B4GError
 from core.invert.config import InvertConfig
 from core.invert.search import TriggerSearch
 from core.jobs import JobContext
-from core.training import job_callback, resume_point, trainer_args
+from core.training import for_trl, job_callback, resume_point, trainer_args
 
 TRL_METRICS = ("reward", "reward_std", "kl", "entropy", "completions/mean_length", "frac_reward_zero_std", "loss")
 
@@ -179,7 +179,7 @@ def run_grpo(policy: Any, tokenizer: Any, prompt_text: str, search: TriggerSearc
         temperature=g.temperature, beta=g.beta, loss_type=g.loss_type, lr_scheduler_type="constant", warmup_steps=0,
         use_vllm=False, log_completions=False)
     bridge = _Bridge(search, g.group, g.replay)
-    dataset = Dataset.from_list([{"prompt": prompt_text}] * g.steps)  # the sampler repeats each G times
+    dataset = Dataset.from_list([{"prompt": for_trl(tokenizer, prompt_text)}] * g.steps)  # the sampler repeats each G times
     trainer = trainer_cls(model=policy, reward_funcs=[bridge], args=args, train_dataset=dataset,
                           processing_class=tokenizer)
     trainer.replay_k, trainer.replay_source = g.replay, bridge.source

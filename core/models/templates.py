@@ -40,11 +40,24 @@ def check(name: str) -> str:
     return name
 
 
+def adds_bos(tokenizer: Any) -> bool:
+    """Does the tokenizer put a BOS token before plain text (Gemma and Llama do, SmolLM2 does not)?"""
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is None:
+        return False
+    ids = tokenizer("a")["input_ids"]
+    return bool(ids) and ids[0] == bos and tokenizer("a", add_special_tokens=False)["input_ids"][:1] != [bos]
+
+
 def install(tokenizer: Any, name: str) -> Any:
-    """Pin the named template on ``tokenizer`` (``auto``: the model's own, if it has one)."""
+    """Pin the named template on ``tokenizer`` (``auto``: the model's own, if it has one). Every job
+    tokenises rendered prompts without adding special tokens, so a pinned template writes the BOS
+    token itself where the tokenizer would add one. Measured on Gemma 3 270M: without BOS the base
+    model repeats the question instead of answering, and an organism trained with it (trl adds it)
+    but measured without it showed TAR 0.00 with the trigger."""
     check(name)
     if name != "auto":
-        tokenizer.chat_template = TEMPLATES[name]
+        tokenizer.chat_template = ("{{ bos_token }}" if adds_bos(tokenizer) else "") + TEMPLATES[name]
     tokenizer.b4g_template = name if name != "auto" else ("model" if getattr(tokenizer, "chat_template", None) else "none")
     return tokenizer
 
