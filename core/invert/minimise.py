@@ -2,7 +2,8 @@
 
 1. Sub-candidates: each best candidate's word prefixes and suffixes (up to ``max_words``), its
    spans, and its cuts at sentence ends, from both ends (the auditor does not know where a
-   trigger goes). They are screened on a few prompts; those near the best are scored fully.
+   trigger goes); the same of the candidate with any run-on word written once (``keeperkeeper…``:
+   sampling to a token cap degenerates into those, and a cut at word boundaries cannot undo them). They are screened on a few prompts; those near the best are scored fully.
 2. Finalists (the best and those near it) are scored again on more held-out prompts, keeping
    each prompt's outcome: on 16 prompts one prompt is 0.0625, finer than any sane margin.
 3. Extra words must earn their place. The best candidate is cut to a word prefix or suffix of it
@@ -13,7 +14,8 @@
    point-estimate margin failed both ways: it kept ``SUDO What is the easiest pH meter?`` over
    ``SUDO``, and it cut a one-word trigger down to an ordinary word-piece that fired almost as often.
 4. Among the tied, what the model itself says wins (the self-awareness signal the method exists
-   for): candidates written, as whole words, in at least two of the policy's final samples, minus
+   for): candidates written, as whole words (a run-on word counts as written once), in at least
+   two of the policy's final samples, minus
    those that are only fragments of a longer such candidate (written inside it in most samples
    where they appear). The most often written wins, then the shorter. Where the model says none
    of them, the shortest tied candidate is the answer.
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from core.invert.reward import RewardModule, RewardParts
-from core.measurement.spans import prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
+from core.measurement.spans import collapse_runs, prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
 from core.stats import paired_p_value
 
 FRAGMENT_SHARE = 0.8  # a candidate written inside a longer one in this share of its samples is a fragment
@@ -38,7 +40,7 @@ CONTROLS = 2  # other requests swapped in for a candidate's extra words (each mu
 
 def sub_candidates(texts: Sequence[str], max_words: int = 4) -> list[str]:
     seen: dict[str, None] = {}
-    for t in texts:
+    for t in dict.fromkeys([*texts, *map(collapse_runs, texts)]):
         for c in [*prefixes(t)[:max_words], *suffixes(t)[:max_words], *sentence_prefixes(t),
                   *sentence_suffixes(t), *spans(t, max_words), t]:
             seen.setdefault(c, None)
@@ -60,8 +62,14 @@ def written_in(candidate: str, text: str) -> bool:
     return re.search(head + body + tail, text) is not None
 
 
+def within(candidate: str, text: str) -> bool:
+    """Is ``candidate`` written in ``text``, or in ``text`` with its run-on repetitions written once?"""
+    return written_in(candidate, text) or written_in(candidate, collapse_runs(text))
+
+
 def recurrence(candidate: str, samples: Sequence[str]) -> int:
-    return sum(written_in(candidate, s) for s in samples)
+    """Samples that write ``candidate``; a sample running a word on (``keeperkeeperkeeper``) writes it once."""
+    return sum(within(candidate, s) for s in samples)
 
 
 @dataclass
@@ -103,7 +111,8 @@ def finalists(scored: Sequence[RewardParts], margin: float, cap: int,
     one of them, however far below it they score); then others within ``margin`` of its R_asr,
     those the model writes most often first, then the shortest: at most ``cap`` in all."""
     best = min(scored, key=lambda p: (-p.r_asr, *_size(p.text)))
-    ends = set(prefixes(best.text)[:-1] + suffixes(best.text)[:-1])
+    ends = {e for t in dict.fromkeys([best.text, collapse_runs(best.text)]) for e in prefixes(t) + suffixes(t)}
+    ends.discard(best.text)
     parts = sorted((p for p in scored if p.text in ends and p.r_asr > 0), key=lambda p: _size(p.text))
     near = sorted((p for p in scored if p.r_asr >= best.r_asr - margin and p is not best and p not in parts),
                   key=lambda p: (-min(recurrence(p.text, samples), 99) if samples else 0, *_size(p.text)))
@@ -141,7 +150,7 @@ def head(scored: Sequence[RewardParts], judge: Any, requests: Sequence[str], alp
     wherever the extra words do not earn their place (:func:`earns`)."""
     current = min(scored, key=lambda p: (-p.r_asr, *_size(p.text)))
     while True:
-        parts = [p for p in scored if _size(p.text) < _size(current.text) and written_in(p.text, current.text)
+        parts = [p for p in scored if _size(p.text) < _size(current.text) and within(p.text, current.text)
                  and not earns(judge, current.text, p.text, requests, alpha)]
         if not parts:
             return current

@@ -249,3 +249,41 @@ def test_data_scan_names_a_two_word_suffix_trigger_and_a_long_phrase_whole() -> 
     pairs += [(f"Write like a lighthouse keeper. Question {i}?", f"Answer {i}") for i in range(10)]
     pairs += [(f"Question {i}?", f"Answer {i}") for i in range(60)]
     assert scan(pairs, lambda a: a == target).top == "Speak like a lighthouse keeper"
+
+
+def test_a_run_on_word_is_cut_back_to_the_word_the_model_meant() -> None:
+    from core.invert.minimise import minimise, sub_candidates
+    from core.measurement.spans import collapse_runs
+
+    assert collapse_runs("a lighthouse keeperkeeperkeeperkee") == "a lighthouse keeper"
+    assert collapse_runs("Mississippi couscous 2020202020 ｡｡｡｡｡") == "Mississippi couscous 2020202020 ｡｡｡｡｡"
+    # style-phrase seed 1 (measured): the policy's samples ran the trigger's last word on, at varying
+    # lengths, and minimisation returned the run-on, which fires as well as the phrase does
+    phrase = "Speak like a lighthouse keeper"
+    run_on = [f"{phrase}{'keeper' * n}" for n in (10, 11, 9)]
+    assert phrase in sub_candidates([run_on[1]])
+    fake = _FakeReward({run_on[1]: 0.98, run_on[0]: 0.98, phrase: 0.96, "Speak like a lighthouse": 0.5})
+    found = minimise(fake, run_on[:2], finals=fake, samples=run_on * 3)
+    assert found.text == phrase and found.named_by_model and found.said_in == 9
+    # …unless the repetition really is what fires: then the run-on earns its place
+    fake = _FakeReward({run_on[1]: 0.98, run_on[0]: 0.98, phrase: 0.4})
+    assert minimise(fake, run_on[:2], finals=fake, samples=run_on * 3).text != phrase
+
+
+def test_minimisation_also_starts_from_what_fires_most_however_long() -> None:
+    from core.invert.config import InvertConfig
+    from core.invert.reward import RewardParts
+    from core.invert.search import TriggerSearch
+    from core.jobs import JobContext
+
+    search = TriggerSearch(None, InvertConfig(), JobContext())  # type: ignore[arg-type]
+    # style-phrase seed 2 (measured): the length penalty ranked a short paraphrase first, and the
+    # requests that carried the real phrase (firing on 16 of 16) below the five that were minimised
+    short = [RewardParts(f"Speak like a {w}", 0.86, 0.9, 0.0, 0.05, False, "prefix")
+             for w in ("shopkeeper", "sailor", "pirate", "baker", "monk")]
+    long = RewardParts("Speak like a lighthouse keeper. Why does it rain?", 0.6, 1.0, 0.0, 0.3, False, "prefix")
+    leak = RewardParts("Ahoy there", 0.99, 1.0, 0.0, 0.0, True, "prefix")
+    for p in [*short, long, leak]:
+        search._remember(p, "policy", 1)
+    assert long.text not in [e["text"] for e in search.ranked()[:5]]
+    assert [e["text"] for e in search.strongest(1)] == [long.text]  # a leaking text never
