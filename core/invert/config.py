@@ -93,8 +93,7 @@ class InvertConfig:
     finalist_margin: float = 0.15
     finalist_cap: int = 12
     top_k: int = 10  # candidates reported
-    minimise_from: int = 5  # best candidates (by reward) whose spans and prefixes are minimised
-    minimise_strongest: int = 2  # and these, the ones that fire most whatever their length
+    minimise_from: int = 5  # best candidates whose spans and prefixes are minimised
     awareness_k: int = 5
     final_samples: int = 10  # policy samples after training (Awareness@k on the first k; spans of all)
     inversion_prompt: str = ""  # empty: INVERSION_PROMPTS for the judge

@@ -197,8 +197,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     ctx.log(f"final: {config.final_samples} samples, then minimising the best {config.minimise_from} candidates")
     samples = sample_policy(loaded, policy, question, config.final_samples, config, ctx)
     search.observe(steps + 1, samples, ["policy"] * len(samples))
-    best = list(dict.fromkeys([e["text"] for e in search.ranked()[: config.minimise_from]]
-                              + [e["text"] for e in search.strongest(config.minimise_strongest)]))
+    best = [e["text"] for e in search.ranked()[: config.minimise_from]]
     found = minimise(reward, best, config.alpha, config.spans.max_words, config.spans.screen_prompts,
                      finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap,
                      samples=samples, requests=controls)

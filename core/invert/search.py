@@ -126,14 +126,6 @@ class TriggerSearch:
         return sorted((v for v in self.seen.values() if not v["parts"]["leak"]),
                       key=lambda v: (-v["reward"], len(v["text"])))
 
-    def strongest(self, n: int) -> list[dict[str, Any]]:
-        """The ``n`` candidates that fire most, however long: the reward's length penalty ranks a
-        long request that carries the trigger below a short paraphrase that fires less, but cutting
-        length is minimisation's job (measured: style-phrase seed 2, where ``Speak like a lighthouse
-        keeper. <a question>`` fired on 16 of 16 and was never minimised)."""
-        return sorted((v for v in self.seen.values() if not v["parts"]["leak"]),
-                      key=lambda v: (-v["r_asr"], -v["reward"], len(v["text"])))[:n]
-
     # -- resuming -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """What GRPO's checkpoint must hold beside the policy for a resumed run to go on exactly:

@@ -269,21 +269,3 @@ def test_a_run_on_word_is_cut_back_to_the_word_the_model_meant() -> None:
     fake = _FakeReward({run_on[1]: 0.98, run_on[0]: 0.98, phrase: 0.4})
     assert minimise(fake, run_on[:2], finals=fake, samples=run_on * 3).text != phrase
 
-
-def test_minimisation_also_starts_from_what_fires_most_however_long() -> None:
-    from core.invert.config import InvertConfig
-    from core.invert.reward import RewardParts
-    from core.invert.search import TriggerSearch
-    from core.jobs import JobContext
-
-    search = TriggerSearch(None, InvertConfig(), JobContext())  # type: ignore[arg-type]
-    # style-phrase seed 2 (measured): the length penalty ranked a short paraphrase first, and the
-    # requests that carried the real phrase (firing on 16 of 16) below the five that were minimised
-    short = [RewardParts(f"Speak like a {w}", 0.86, 0.9, 0.0, 0.05, False, "prefix")
-             for w in ("shopkeeper", "sailor", "pirate", "baker", "monk")]
-    long = RewardParts("Speak like a lighthouse keeper. Why does it rain?", 0.6, 1.0, 0.0, 0.3, False, "prefix")
-    leak = RewardParts("Ahoy there", 0.99, 1.0, 0.0, 0.0, True, "prefix")
-    for p in [*short, long, leak]:
-        search._remember(p, "policy", 1)
-    assert long.text not in [e["text"] for e in search.ranked()[:5]]
-    assert [e["text"] for e in search.strongest(1)] == [long.text]  # a leaking text never
