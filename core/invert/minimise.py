@@ -3,7 +3,8 @@
 1. Sub-candidates: each best candidate's word prefixes and suffixes (up to ``max_words``), its
    spans, and its cuts at sentence ends, from both ends (the auditor does not know where a
    trigger goes); the same of the candidate with any run-on word written once (``keeperkeeper…``:
-   sampling to a token cap degenerates into those, and a cut at word boundaries cannot undo them). They are screened on a few prompts; those near the best are scored fully.
+   sampling to a token cap degenerates into those, and a cut at word boundaries cannot undo them).
+   They are screened on a few prompts; those near the best are scored fully.
 2. Finalists (the best and those near it) are scored again on more held-out prompts, keeping
    each prompt's outcome: on 16 prompts one prompt is 0.0625, finer than any sane margin.
 3. Extra words must earn their place. The best candidate is cut to a word prefix or suffix of it
