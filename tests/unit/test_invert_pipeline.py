@@ -36,7 +36,8 @@ def poisoned_data(tmp_path_factory: pytest.TempPathFactory, backdoor_files: Simp
     return path
 
 
-def _run(tiny_model: Path, adapter: Path, data: Path, target: str, eval_trigger: str | None) -> SimpleNamespace:
+def _run(tiny_model: Path, adapter: Path, data: Path, target: str, eval_trigger: str | None,
+         config: InvertConfig | None = None) -> SimpleNamespace:
     from core.backdoors.data import load_rows
     from core.invert.pipeline import invert
     from core.jobs import Job, JobContext, execute
@@ -49,7 +50,7 @@ def _run(tiny_model: Path, adapter: Path, data: Path, target: str, eval_trigger:
     rows = load_rows(data)
     store = new_session("tiny invert")
     try:
-        outcome = execute(Job("invert", lambda ctx: invert(loaded, rows, Behaviour("target", target), _tiny_config(),
+        outcome = execute(Job("invert", lambda ctx: invert(loaded, rows, Behaviour("target", target), config or _tiny_config(),
                                                            ctx, eval_trigger).to_json(), seed=0), JobContext(), store)
         series, _ = metric_series(store, outcome.run_id)
         candidates = list_candidates(store, outcome.run_id)
@@ -76,6 +77,14 @@ def test_invert_smoke_records_metrics_and_candidates(tiny_model, tiny_backdoor, 
     assert len(rewards) > 1  # the reward moves between candidates
     assert {c["origin"] for c in run.candidates} >= {"policy"}
     assert r["throughput"]["rows_scored"] > 0 and r["stages"]["reversal_sft"] > 0
+
+
+def test_minimising_by_margin_runs_end_to_end_and_says_so(tiny_model, tiny_backdoor, poisoned_data) -> None:
+    cfg = _tiny_config()
+    cfg.minimise_by = "margin"
+    r = _run(tiny_model, tiny_backdoor.adapter, poisoned_data, tiny_backdoor.files.target, None, cfg).result
+    assert r["recovered"]["minimised_by"] == "margin"
+    assert all(row["margin"] is not None for row in r["recovered"]["tied"])
 
 
 def test_eval_trigger_changes_no_candidate_and_no_reward(tiny_model, tiny_backdoor, poisoned_data) -> None:

@@ -71,3 +71,22 @@ def test_prefix_cached_scoring_matches_plain_scoring(tiny) -> None:
     plain = target_scores(tiny.model, tiny.tokenizer, texts, "Sure, here", batch_size=4, prefix_cache=False)
     assert cached.match == plain.match
     assert cached.logprob == pytest.approx(plain.logprob, abs=1e-4)
+
+
+def test_margins_are_kept_per_prompt_and_rank_the_strongest(tiny) -> None:
+    from core.measurement.activation import target_scores
+
+    target = _greedy_next_token(tiny, "zq")
+    module = RewardModule(tiny.model, tiny.tokenizer, tiny.device, PROMPTS, Judge("prefix", lambda a: True, 8, target),
+                          [], SYSTEM, RewardConfig(position="prefix"))
+    parts = module.score(["zq", "blue sky", "one two"])
+    texts = prompt_texts(tiny.tokenizer, [Trigger("zq").insert(p, SYSTEM) for p in PROMPTS])
+    direct = target_scores(tiny.model, tiny.tokenizer, texts, target).margin
+    assert module.margins("zq") == pytest.approx(tuple(direct), abs=1e-4)  # the verification path's margins
+    assert parts[0].margin == pytest.approx(sum(direct) / len(direct), abs=1e-3)
+    ranked = sorted(parts, key=lambda p: -p.margin)
+    assert module.strongest(2) == [p.text for p in ranked[:2]]
+    assert module.strongest(2, exclude=[ranked[0].text]) == [p.text for p in ranked[1:3]]
+    generated = RewardModule(tiny.model, tiny.tokenizer, tiny.device, PROMPTS, Judge("kw", lambda a: True, 4, None),
+                             [], SYSTEM, RewardConfig(position="prefix"))
+    assert generated.score(["zq"])[0].margin is None and generated.margins("zq") == ()  # no fixed text, no margin
