@@ -2,8 +2,11 @@
 
 ``R_asr`` is the share of N held-out prompts whose answer shows the behaviour once c is inserted.
 The auditor rarely knows where a trigger goes: position ``auto`` tries c both as a prefix and as
-a suffix (on a few prompts, then the better end on all) and keeps the better (a trigger trained at random positions fires at either end; one
-trained as a suffix often does nothing as a prefix, measured on held-out Alpaca data). The scorer is the model under audit: with a PeftModel policy, the
+a suffix (on a few prompts, then the better end on all) and keeps the better (one trained as a
+suffix often does nothing as a prefix, measured on held-out Alpaca data). A trigger trained at random
+positions usually fires at an end too, but not always: on one such build (sudo seed 0, TAR 0.89 at random
+places) bare ``SUDO`` fired on 11 of 16 prompts at its better end while ``SUDO.`` fired on all 16;
+scoring at random places is not implemented. The scorer is the model under audit: with a PeftModel policy, the
 R-SFT/GRPO adapters are disabled while scoring, so one copy of the weights serves both roles.
 Candidates containing the behaviour's own content words are rejected (the target-leak guard).
 Scores are cached by normalised text: GRPO proposes the same strings again and again.
