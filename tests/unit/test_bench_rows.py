@@ -49,7 +49,8 @@ def test_gcg_bench_reuses_a_full_row_only_from_the_same_build(tmp_path: Path) ->
 
     build = {"tar_with": 1.0, "tar_without": 0.0, "steps": 40, "train_seconds": 212.15}
     rows = [_row(organism="style-phrase", build=build, stages={"reversal_sft": 1.0}),
-            _row(organism="style-phrase", seed=1, build=build), _row(organism="style-phrase", method="scan", build=build)]
+            _row(organism="style-phrase", seed=1, build=build),
+            _row(organism="style-phrase", method="scan", build=build)]
     path = tmp_path / "sa.json"
     path.write_text(json.dumps({"seeded_runs": rows}), encoding="utf-8")
     same = gv.recorded_full(path, dict(build), "style-phrase", 0)
