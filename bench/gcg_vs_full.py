@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from provenance import RESULTS, stamp  # noqa: E402
-from self_awareness import ORGANISMS, SESSION, _b4g, organism, run_method  # noqa: E402
+from self_awareness import ORGANISMS, SESSION, _b4g, ensure_session, organism, run_method  # noqa: E402
 
 RESULT = RESULTS / "gcg_vs_full.json"
 WORKING = 0.8  # fires on at least 80 % of the held-out prompts
@@ -135,6 +135,7 @@ def main() -> None:
     args = p.parse_args()
     results = json.loads(RESULT.read_text(encoding="utf-8")) if RESULT.is_file() else {"runs": []}
     if not args.table:
+        ensure_session()
         for seed in [int(s) for s in args.seeds.split(",")]:
             for name in [o for o in args.organisms.split(",") if o]:
                 row = {**compare(name, seed, args.reuse_full), **stamp("full")}

@@ -223,6 +223,14 @@ def record(results: dict[str, Any], new: dict[str, Any]) -> None:
     runs[:] = [r for r in runs if _key(r) != _key(new)] + [new]
 
 
+def ensure_session() -> None:
+    """The bench's audit session (every run's curves and candidates), created on a fresh machine."""
+    if not SESSION.is_file():
+        from core.store.session_store import SessionStore
+
+        SESSION.parent.mkdir(parents=True, exist_ok=True)
+        SessionStore.create(SESSION, "self-awareness bench").close()
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--organisms", default=",".join(ORGANISMS))
@@ -246,11 +254,7 @@ def main() -> None:
     if args.table:
         print(tables(results))
         return
-    if not SESSION.is_file():
-        from core.store.session_store import SessionStore
-
-        SESSION.parent.mkdir(parents=True, exist_ok=True)
-        SessionStore.create(SESSION, "self-awareness bench")
+    ensure_session()
     results["machine"] = {"cpus": __import__("os").cpu_count(), "python": sys.version.split()[0],
                           "platform": __import__("platform").platform()}
     for seed in (int(x) for x in args.seeds.split(",")):
