@@ -103,9 +103,9 @@ def inversion_rows(seed: int) -> list[dict[str, Any]]:
             rows.append({**row, "error": f"resume: {res}"})
             continue
         curves, cands = _trace(tmp / "home", sid, killed["id"])
-        row.update(uninterrupted={"recovered": ref["recovered_trigger"], "awareness_at_5": ref.get("awareness_at_k"),
+        row.update(uninterrupted={"recovered": ref["recovered_trigger"], "awareness_at_5": ref.get("awareness_at_5"),
                                   "seconds": round(ref_s, 1)},
-                   resumed={"recovered": res["recovered_trigger"], "awareness_at_5": res.get("awareness_at_k"),
+                   resumed={"recovered": res["recovered_trigger"], "awareness_at_5": res.get("awareness_at_5"),
                             "seconds_killed_attempt": round(kill_s, 1), "seconds_resume": round(res_s, 1)},
                    same_trigger=res["recovered_trigger"] == ref["recovered_trigger"],
                    largest_grpo_curve_gap=_largest_gap(ref_curves, curves),
