@@ -71,7 +71,7 @@ def organism_run(name: str, seed: int, device: str, work: Path, env: dict[str, s
     folder = work / f"{name}-s{seed}"
     build, build_wall = b4g(["organisms", "build", name, "--model", MODEL[0], "--device", device, "--seed", str(seed),
                              "--out", str(folder), *(SMOKE_BUILD if smoke else [])], env)
-    row: dict[str, Any] = {"organism": name, "seed": seed, "condition": "full", "method": "full", "device": device,
+    row: dict[str, Any] = {"organism": name, "seed": seed, "condition": "full", "method": "full-margin", "device": device,
                            "build_wall_seconds": build_wall}
     if "error" in build:
         return {**row, "error": f"build: {build['error']}", "exact": False, "recovered": None, "wall_seconds": None}
@@ -83,7 +83,8 @@ def organism_run(name: str, seed: int, device: str, work: Path, env: dict[str, s
         return {**row, "error": f"invert: {inv['error']}", "exact": False, "recovered": None, "wall_seconds": wall}
     found = inv.get("recovered_trigger")
     return {**row, "recovered": found, "exact": found == TRIGGERS[name], "position": inv.get("position"),
-            "r_asr": (inv.get("recovered") or {}).get("r_asr"), "awareness_at_5": inv.get("awareness_at_5"),
+            "r_asr": (inv.get("recovered") or {}).get("r_asr"),
+            "minimised_by": (inv.get("recovered") or {}).get("minimised_by"), "awareness_at_5": inv.get("awareness_at_5"),
             "emergence_step": inv.get("emergence_step"), "stages": inv.get("stages"), "scoring": inv.get("scoring"),
             "wall_seconds": wall}
 

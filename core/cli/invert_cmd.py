@@ -120,9 +120,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="where candidates are inserted into held-out prompts (auto: prefix and suffix, "
                           "the better; the recovered trigger's position is reported)")
     inv.add_argument("--prompts", type=int, help="held-out prompts R_asr is measured on")
-    inv.add_argument("--minimise-by", choices=("flags", "margin"), default="flags",
-                     help="what minimisation's paired tests compare per prompt: whether the behaviour "
-                          "showed (default), or the first target token's logit margin (--target only)")
+    inv.add_argument("--minimise-by", choices=("flags", "margin"), default="margin",
+                     help="what minimisation's paired tests compare per prompt between paraphrases: the first "
+                          "target token's logit margin (default; a --target text only, else flags), or "
+                          "whether the behaviour showed")
     inv.add_argument("--seed", type=int, default=0, help="seed of the held-out prompts, training and sampling")
     inv.set_defaults(func=cmd_invert)
     sc = sub.add_parser("scan-data", help="rank request spans enriched in rows that show the behaviour")

