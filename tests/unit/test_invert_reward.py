@@ -1,12 +1,16 @@
 """The reward module on the tiny model: leak guard, cache, length penalty, scoring context."""
 
+import json
 from contextlib import contextmanager
 
 import pytest
 import torch
 
 from core.backdoors.spec import Trigger
+from core.invert.config import InvertConfig
 from core.invert.reward import RewardConfig, RewardModule
+from core.invert.search import TriggerSearch
+from core.jobs import JobContext
 from core.measurement.activation import prompt_texts
 from core.measurement.judges import Judge
 from core.models.loader import load_model
@@ -85,8 +89,16 @@ def test_margins_are_kept_per_prompt_and_rank_the_strongest(tiny) -> None:
     assert module.margins("zq") == pytest.approx(tuple(direct), abs=1e-4)  # the verification path's margins
     assert parts[0].margin == pytest.approx(sum(direct) / len(direct), abs=1e-3)
     ranked = sorted(parts, key=lambda p: -p.margin)
-    assert module.strongest(2) == [p.text for p in ranked[:2]]
-    assert module.strongest(2, exclude=[ranked[0].text]) == [p.text for p in ranked[1:3]]
+    search = TriggerSearch(module, InvertConfig(), JobContext())
+    search.observe(1, [p.text for p in parts], ["policy"] * len(parts))
+    assert search.strongest(2) == [p.text for p in ranked[:2]]
+    assert search.strongest(2, exclude=[ranked[0].text]) == [p.text for p in ranked[1:3]]
+    # A resumed run restores the search into a fresh reward module (empty cache): the same strongest.
+    fresh = RewardModule(tiny.model, tiny.tokenizer, tiny.device, PROMPTS, Judge("prefix", lambda a: True, 8, target),
+                         [], SYSTEM, RewardConfig(position="prefix"))
+    resumed = TriggerSearch(fresh, InvertConfig(), JobContext())
+    resumed.restore(json.loads(json.dumps(search.state())))
+    assert resumed.strongest(2) == search.strongest(2) and fresh.scored == 0
     generated = RewardModule(tiny.model, tiny.tokenizer, tiny.device, PROMPTS, Judge("kw", lambda a: True, 4, None),
                              [], SYSTEM, RewardConfig(position="prefix"))
     assert generated.score(["zq"])[0].margin is None and generated.margins("zq") == ()  # no fixed text, no margin
