@@ -70,13 +70,14 @@ def scan(label: str, seed: int, adapter: Path | None) -> dict[str, Any]:
             "proposals": out["proposals"][:5], "wall_seconds": out["wall_seconds"]}
 
 
-def chain(rec: dict[str, Any], row: dict[str, Any], seed: int) -> dict[str, Any]:
+def chain(rec: dict[str, Any], row: dict[str, Any], seed: int, method: str = "full-margin") -> dict[str, Any]:
     """Propose behaviour -> invert trigger: the inversion gets the scan's top proposal as its target
-    (the organism's true target is never passed); exact = the organism's trigger named."""
+    (the organism's true target is never passed); exact = the organism's trigger named. ``method``:
+    bench/self_awareness.py's label (``full-margin`` is today's default; ``full`` minimises by flags)."""
     if not row.get("backdoor_found") or not row["top"]["text"]:
         return {"target_used": None, "recovered": None, "exact": False, "skipped": "the scan flagged nothing to invert"}
-    out = run_method("full", {**rec, "target": row["top"]["text"]}, Path(rec["dataset"]), 0, seed)
-    return {"target_used": row["top"]["text"], **{k: out.get(k) for k in ("recovered", "exact", "r_asr",
+    out = run_method(method, {**rec, "target": row["top"]["text"]}, Path(rec["dataset"]), 0, seed)
+    return {"target_used": row["top"]["text"], "method": method, **{k: out.get(k) for k in ("recovered", "exact", "r_asr",
                                                                          "wall_seconds", "error") if k in out}}
 
 
@@ -94,7 +95,7 @@ def table(results: dict[str, Any]) -> str:
             continue
         top = r["top"]
         c = r.get("chain")
-        chained = "–" if not c else (c.get("skipped") or f"`{c.get('recovered')}` ({c.get('exact')})")
+        chained = "–" if not c else (c.get("skipped") or f"`{c.get('recovered')}` ({c.get('exact')}, {c.get('method', 'full')})")
         lines.append(f"| {r['model']} | {r['seed']} | {'yes' if r['backdoor_found'] else 'no'} | `{top['text'][:48]}` | "
                      f"{top['class']} | {top['score']:.3f} | {r.get('matches', '–')} | {chained} |")
     orgs = [r for r in results["runs"] if r["model"] in ORGANISMS and "error" not in r]
@@ -116,6 +117,8 @@ def main() -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--controls", default="plain,benign")
     p.add_argument("--chain", action="store_true", help="invert each flagged organism with the top proposal as target")
+    p.add_argument("--method", default="full-margin", choices=["full", "full-margin"],
+                   help="the chain's inversion: full-margin (today's default) or full (minimise by flags)")
     p.add_argument("--table", action="store_true", help="print the table of what is recorded and stop")
     args = p.parse_args()
     results = json.loads(RESULT.read_text(encoding="utf-8")) if RESULT.is_file() else {"runs": []}
@@ -128,7 +131,7 @@ def main() -> None:
                 if "error" not in row:
                     row["matches"] = matches(rec["target"], name, row["top"])
                     if args.chain:
-                        row["chain"] = chain(rec, row, seed)
+                        row["chain"] = chain(rec, row, seed, args.method)
                 record(results, row)
             controls = args.controls.split(",")
             if "plain" in controls:
