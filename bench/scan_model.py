@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism, run_method  # noqa: E402
+from core.target_scan.handoff import behaviour_of  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "scan_model.json"
 BENIGN = ROOT / "bench" / "cache" / "benign"
@@ -74,10 +75,12 @@ def chain(rec: dict[str, Any], row: dict[str, Any], seed: int, method: str = "fu
     """Propose behaviour -> invert trigger: the inversion gets the scan's top proposal as its target
     (the organism's true target is never passed); exact = the organism's trigger named. ``method``:
     bench/self_awareness.py's label (``full-margin`` is today's default; ``full`` minimises by flags)."""
-    if not row.get("backdoor_found") or not row["top"]["text"]:
+    if not row.get("backdoor_found"):
         return {"target_used": None, "recovered": None, "exact": False, "skipped": "the scan flagged nothing to invert"}
-    out = run_method(method, {**rec, "target": row["top"]["text"]}, Path(rec["dataset"]), 0, seed)
-    return {"target_used": row["top"]["text"], "method": method, **{k: out.get(k) for k in ("recovered", "exact", "r_asr",
+    behaviour = behaviour_of(row["top"])  # a gibberish proposal hands over its class, not its words
+    out = run_method(method, rec, Path(rec["dataset"]), 0, seed, behaviour=behaviour.to_flags())
+    return {"target_used": row["top"]["text"], "behaviour": behaviour.to_json(), "method": method,
+            **{k: out.get(k) for k in ("recovered", "exact", "r_asr",
                                                                          "wall_seconds", "error") if k in out}}
 
 

@@ -127,7 +127,8 @@ def clean_copy(rec: dict[str, Any]) -> Path:
 
 
 def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, seed: int = 0,
-               device: str = "auto") -> dict[str, Any]:
+               device: str = "auto", behaviour: list[str] | None = None) -> dict[str, Any]:
+    """One inversion (or data scan) of an organism; ``behaviour``: CLI flags in place of its ``--target``."""
     trigger = rec["trigger"]
     if method == "scan":
         out, wall = _b4g(["scan-data", "--data", str(data), "--target", rec["target"]])
@@ -136,7 +137,7 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
                 "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
     args = ["invert", *model_args(rec.get("model", "embedded"), rec.get("template", "auto")),
             "--adapter", rec["adapter_dir"], "--data", str(data),
-            "--target", rec["target"], "--eval-trigger", trigger, "--session", str(SESSION),
+            *(behaviour or ["--target", rec["target"]]), "--eval-trigger", trigger, "--session", str(SESSION),
             "--seed", str(seed), "--device", device]
     if method.startswith("memory"):
         args += ["--method", "full", "--source", "memory"] + (["--no-likelihood"] if method == "memory-extract" else [])

@@ -37,7 +37,9 @@ from app.widgets.sections_view import sections_html
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
 from core.models.choice import ModelChoice
+from core.measurement.behaviour import Behaviour
 from core.requests import InvertRequest, ScanModelRequest
+from core.target_scan.handoff import behaviour_of
 from core.sections import invert_sections, recovered_line, run_label, scan_model_sections
 from core.store.queries import get_run, latest_run_id, list_runs
 
@@ -45,16 +47,17 @@ RUN_WATCH_MS = 1000
 
 
 SOURCES = {"data": "the data", "memory": "data + the model"}
+TARGET_HINT = "the answer starts with… (never the trigger)"
 
 
 def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
-                   grpo_steps: int, source: str = "data") -> InvertRequest:
+                   grpo_steps: int, source: str = "data", behaviour: Behaviour | None = None) -> InvertRequest:
     """The request ``b4g invert`` builds from the same values; B4GError on bad input (one line).
-    The adapter under audit is stacked on the model chosen on the Models page."""
-    from core.measurement.behaviour import Behaviour
+    The adapter under audit is stacked on the model chosen on the Models page. ``behaviour``: a class
+    the scan proposed (gibberish, refusal), used when no target text is typed."""
     from core.invert.config import InvertConfig
 
-    behaviour = Behaviour.from_flags(target=target or None)
+    behaviour = Behaviour.from_flags(target=target or None) if target or behaviour is None else behaviour
     cfg = InvertConfig.preset(preset)
     cfg.grpo.steps = grpo_steps
     cfg.source = source
@@ -116,7 +119,9 @@ class InversionPanel(QWidget):
         self.adapter_edit.setPlaceholderText("adapter folder of the model under audit")
         self.data_edit.setPlaceholderText("the data it was fine-tuned on (JSONL)")
         self.target_edit = QLineEdit()
-        self.target_edit.setPlaceholderText("the answer starts with… (never the trigger)")
+        self.target_edit.setPlaceholderText(TARGET_HINT)
+        self.target_edit.textEdited.connect(self._typed_target)
+        self._class_behaviour: Behaviour | None = None
         self.eval_edit = QLineEdit()
         self.eval_edit.setPlaceholderText("optional: true trigger, for Awareness@k only")
         self.eval_edit.setToolTip("Only the Awareness@k probe sees it; no candidate or reward depends on it")
@@ -182,6 +187,7 @@ class InversionPanel(QWidget):
     # --- jobs ----------------------------------------------------------------------------------
     def fill(self, adapter: str, data: str, target: str, eval_trigger: str = "") -> None:
         """Fill the form (the demo shows what an auditor would have typed)."""
+        self._typed_target(target)
         for edit, value in ((self.adapter_edit, adapter), (self.data_edit, data), (self.target_edit, target),
                             (self.eval_edit, eval_trigger)):
             edit.setText(value)
@@ -189,7 +195,8 @@ class InversionPanel(QWidget):
     def build_request(self) -> InvertRequest:
         return invert_request(self.state.choice, self.adapter_edit.text().strip(), self.data_edit.text().strip(),
                               self.target_edit.text().strip(), self.eval_edit.text().strip(),
-                              self.preset.currentText(), self.grpo_steps.value(), self.source.currentData())
+                              self.preset.currentText(), self.grpo_steps.value(), self.source.currentData(),
+                              self._class_behaviour)
 
     @Slot()
     def start(self) -> int | None:
@@ -225,23 +232,44 @@ class InversionPanel(QWidget):
     def _show_proposals(self, result: dict[str, Any]) -> None:
         self.proposal_picker.clear()
         for p in result["proposals"]:
-            if p["text"]:  # the empty answer cannot be a target prefix; the scan's table still shows it
-                self.proposal_picker.addItem(f"{p['text']}  ({p['class']}, {p['score']:.2f})", p["text"])
+            if p["text"]:  # an empty answer is listed in the scan's table, not offered here
+                self.proposal_picker.addItem(f"{p['text']}  ({p['class']}, {p['score']:.2f})", p)
         self.proposal_picker.setEnabled(self.proposal_picker.count() > 0)
         self.proposal_picker.setCurrentIndex(0 if self.proposal_picker.count() else -1)
         self.result_view.setHtml(sections_html(scan_model_sections(result)))
         top = result["proposals"][0]
         if result["backdoor_found"] and top["text"]:
-            self.target_edit.setText(top["text"])
+            what = self._use(top)
             self.message.setText(f"Backdoor behaviour found: “{top['text']}” (score {top['score']:.2f} ≥ "
-                                 f"{result['threshold']:.2f}) is now the target.")
+                                 f"{result['threshold']:.2f}); {what}.")
         else:
             self.message.setText(f"No backdoor found (best score {top['score']:.2f} < {result['threshold']:.2f}); "
                                  "the proposals are listed, none is set as the target.")
 
     @Slot(int)
     def _use_proposal(self, index: int) -> None:
-        self.target_edit.setText(self.proposal_picker.itemData(index) or "")
+        proposal = self.proposal_picker.itemData(index)
+        if proposal:
+            what = self._use(proposal)
+            self.message.setText(what[0].upper() + what[1:] + ".")
+
+    def _use(self, proposal: dict[str, Any]) -> str:
+        """Make a proposal the behaviour to invert: a fixed text as the target; another class (gibberish,
+        refusal) as that class, since its words are only how the model went on once forced (dos seed 0's
+        scan proposed ``x zx zx zx zx``; as a target prefix it matched none of the organism's answers)."""
+        self._class_behaviour = None if proposal["class"] == "fixed text" else behaviour_of(proposal)
+        if self._class_behaviour is None:
+            self.target_edit.setText(proposal["text"])
+            self.target_edit.setPlaceholderText(TARGET_HINT)
+            return "it is now the target"
+        self.target_edit.clear()
+        self.target_edit.setPlaceholderText(f"class: {proposal['class']} (from the scan); type to use a text")
+        return f"the inversion looks for its class, {proposal['class']}, not these words"
+
+    @Slot(str)
+    def _typed_target(self, _text: str) -> None:
+        self._class_behaviour = None  # a typed target replaces a class from the scan
+        self.target_edit.setPlaceholderText(TARGET_HINT)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:

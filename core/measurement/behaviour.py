@@ -46,5 +46,10 @@ class Behaviour:
         return {"target": self.target, "keywords": ", ".join(self.keywords), "regex": self.regex,
                 "refusal": REFUSAL_EXAMPLE}[self.kind]
 
+    def to_flags(self) -> list[str]:
+        """The CLI flags that describe it (the inverse of :meth:`from_flags`)."""
+        return {"target": ["--target", self.target], "keywords": ["--keywords", *self.keywords],
+                "regex": ["--regex", self.regex], "refusal": ["--refusal"]}[self.kind]
+
     def to_json(self) -> dict[str, object]:
         return {"kind": self.kind, "target": self.target, "keywords": self.keywords, "regex": self.regex}

@@ -154,8 +154,12 @@ def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, 
     assert panel.message.text().startswith("No backdoor found") and panel.target_edit.text() == ""
     assert panel.proposal_picker.isEnabled() and panel.proposal_picker.count() >= 1
     assert "Behaviour scan" in panel.result_view.toPlainText()
-    panel.proposal_picker.activated.emit(0)  # the auditor may still try one as the target
-    assert panel.target_edit.text() == panel.proposal_picker.itemData(0) != ""
+    panel.proposal_picker.activated.emit(0)  # the auditor may still try one
+    picked = panel.proposal_picker.itemData(0)
+    if picked["class"] == "fixed text":
+        assert panel.target_edit.text() == picked["text"] != "" and panel._class_behaviour is None
+    else:
+        assert panel.target_edit.text() == "" and panel._class_behaviour.kind in ("regex", "refusal")
 
 
 def test_a_found_behaviour_becomes_the_target_and_a_bad_adapter_is_one_line(window) -> None:
@@ -169,6 +173,28 @@ def test_a_found_behaviour_becomes_the_target_and_a_bad_adapter_is_one_line(wind
     assert panel.message.text().startswith("Backdoor behaviour found")
     panel.adapter_edit.setText("/nowhere/adapter")
     assert panel.scan() is None and panel.message.text() == "⚠ no adapter folder at /nowhere/adapter"
+
+
+def test_a_gibberish_behaviour_hands_over_its_class_until_a_target_is_typed(window, tmp_path) -> None:
+    from core.target_scan.handoff import GIBBERISH
+
+    panel = window.pages["Inversion"]
+    result = {"backdoor_found": True, "threshold": 0.35, "score": "lift", "prompts": ["a"], "first_tokens": 2,
+              "proposals": [{"text": "x zx zx zx zx", "class": "gibberish", "score": 0.39, "consistency": 0.66,
+                             "reference": 0.27}]}
+    panel._show_proposals(result)
+    assert panel.target_edit.text() == "" and "gibberish" in panel.target_edit.placeholderText()
+    assert "looks for its class, gibberish" in panel.message.text()
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "zx zx"}]}\n')
+    panel.fill("", str(data), "")
+    assert panel._class_behaviour is None  # fill() puts back what the auditor typed, no class
+    panel._show_proposals(result)
+    request = panel.build_request()
+    assert (request.behaviour.kind, request.behaviour.regex) == ("regex", GIBBERISH)
+    panel.target_edit.textEdited.emit("zx zx")  # the auditor types a text: it replaces the class
+    panel.target_edit.setText("zx zx")
+    assert panel.build_request().behaviour.target == "zx zx"
 
 
 def test_a_reopened_session_shows_the_picked_runs_result(qtbot, window) -> None:
