@@ -8,8 +8,9 @@ the organisms' LoRA shape and step count, on the shipped clean requests with the
 answers), one per seed. Rows go to ``runs`` of bench/results/scan_model.json with the code version;
 the table goes to stderr. The scan never reads a trigger or a target: the harness compares afterwards.
 
-``--chain`` runs the whole chain on each organism the scan flags: the top proposal becomes the target
-of the full inversion (``b4g invert --target PROPOSAL``, poisoned data present, the same settings as
+``--chain`` runs the whole chain on each organism the scan flags: the top proposal becomes the behaviour
+of the full inversion (``b4g invert --target PROPOSAL`` for a fixed text; a gibberish, refusal or empty
+proposal hands over its class, core/target_scan/handoff.py; poisoned data present, the same settings as
 bench/self_awareness.py), and the row records whether that names the exact trigger.
 
     .venv/bin/python bench/scan_model.py [--organisms sudo,dos] [--seeds 0] [--controls plain,benign] [--chain] [--table]
@@ -72,8 +73,8 @@ def scan(label: str, seed: int, adapter: Path | None) -> dict[str, Any]:
 
 
 def chain(rec: dict[str, Any], row: dict[str, Any], seed: int, method: str = "full-margin") -> dict[str, Any]:
-    """Propose behaviour -> invert trigger: the inversion gets the scan's top proposal as its target
-    (the organism's true target is never passed); exact = the organism's trigger named. ``method``:
+    """Propose behaviour -> invert trigger: the inversion gets the scan's top proposal as its behaviour
+    (a fixed text as the target, another class as that class; the organism's true target is never passed); exact = the organism's trigger named. ``method``:
     bench/self_awareness.py's label (``full-margin`` is today's default; ``full`` minimises by flags)."""
     if not row.get("backdoor_found"):
         return {"target_used": None, "recovered": None, "exact": False, "skipped": "the scan flagged nothing to invert"}
@@ -119,7 +120,7 @@ def main() -> None:
     p.add_argument("--organisms", default=",".join(ORGANISMS))
     p.add_argument("--seeds", default="0")
     p.add_argument("--controls", default="plain,benign")
-    p.add_argument("--chain", action="store_true", help="invert each flagged organism with the top proposal as target")
+    p.add_argument("--chain", action="store_true", help="invert each flagged organism with the top proposal as its behaviour")
     p.add_argument("--method", default="full-margin", choices=["full", "full-margin"],
                    help="the chain's inversion: full-margin (today's default) or full (minimise by flags)")
     p.add_argument("--table", action="store_true", help="print the table of what is recorded and stop")
