@@ -16,6 +16,12 @@ one token at a time, a small beam wide:
 After the first token only word-continuing pieces are allowed (no leading space): a candidate is
 one word. Unrestricted, the beam runs to "S denies", "S renders snow" — a letter and any verb fire the
 sudo organism — and the words that must earn their place are minimisation's job, not this one's.
+The *pieces* of a word must earn theirs here, because minimisation cuts at word boundaries only: a
+grown word is handed on as the shortest stem it grew from that fired on as many of the re-scoring
+requests (a longer word scores a slightly higher likelihood, which is why the beam grows it, but
+that is not evidence the model needs the extra pieces). Measured on rare-token seed 0 with the
+poison withheld: every grown word began with the trigger `cf`, and the search handed on
+`cfAxisExploring`, `cfAxis`, `cfDict` …, never `cf` itself; the run recovered `cfAxisAxis`.
 The grown words go to the trigger search as candidates (origin ``likelihood``): they are scored,
 replayed during GRPO and minimised like any other. Nothing here reads the true trigger.
 
@@ -57,9 +63,11 @@ class GrownWord:
     logprob: float  # mean target log-probability per token, over the re-scoring requests
     fired: float  # share of those requests whose greedy answer starts with the target
     step: int
+    stem: str = ""  # the word it grew from (one piece shorter); empty for a first piece
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "logprob": round(self.logprob, 4), "fired": self.fired, "step": self.step}
+        return {"text": self.text, "logprob": round(self.logprob, 4), "fired": self.fired, "step": self.step,
+                "stem": self.stem}
 
 
 class WordSearch:
@@ -145,7 +153,8 @@ def grow_words(search: WordSearch, prompts: Sequence[str], allowed: Callable[[st
             text = search.tok.decode(ids, skip_special_tokens=True).strip()
             if not text or text in seen or not allowed(text):
                 continue
-            seen[text] = GrownWord(text, *search.on_prompts(text, prompts, ctx), step)
+            stem = search.tok.decode(ids[:-1], skip_special_tokens=True).strip()
+            seen[text] = GrownWord(text, *search.on_prompts(text, prompts, ctx), step, stem)
             fresh.append((seen[text], ids))
             if len(fresh) >= cfg.rescored:
                 break
@@ -159,6 +168,27 @@ def grow_words(search: WordSearch, prompts: Sequence[str], allowed: Callable[[st
     return sorted(seen.values(), key=lambda w: -w.logprob)
 
 
+def earned(word: GrownWord, words: dict[str, GrownWord]) -> GrownWord:
+    """The shortest stem ``word`` grew from that fired on at least as many requests: pieces that
+    do not make it fire more have not earned their place (see the module docstring)."""
+    best = word
+    while best.stem in words and words[best.stem].fired >= word.fired:
+        best = words[best.stem]
+    return best
+
+
+def handed_on(words: Sequence[GrownWord], count: int) -> list[GrownWord]:
+    """The first ``count`` distinct earned words, best grown word first."""
+    by_text = {w.text: w for w in words}
+    out: dict[str, GrownWord] = {}
+    for w in words:
+        stem = earned(w, by_text)
+        out.setdefault(stem.text, stem)
+        if len(out) >= count:
+            break
+    return list(out.values())
+
+
 def likelihood_seeds(loaded: Any, target: str | None, prompts: Sequence[str], system: str, config: LikelihoodConfig,
                      allowed: Callable[[str], bool], seed: int, ctx: JobContext) -> tuple[list[str], dict[str, Any]]:
     """The best grown words for the trigger search, and a record of the search."""
@@ -168,6 +198,8 @@ def likelihood_seeds(loaded: Any, target: str | None, prompts: Sequence[str], sy
     start = time.perf_counter()
     search = WordSearch(loaded.model, loaded.tokenizer, loaded.device, target, system, config, seed)
     words = grow_words(search, list(prompts)[: config.prompts], allowed, ctx)
-    seeds = [w.text for w in words[: config.seeds]]
-    return seeds, {"seeds": [w.to_json() for w in words[: config.seeds]], "words_scored": len(words),
+    chosen = handed_on(words, config.seeds)
+    seeds = [w.text for w in chosen]
+    return seeds, {"seeds": [w.to_json() for w in chosen], "grown": [w.to_json() for w in words[: config.seeds]],
+                   "words_scored": len(words),
                    "prompts": min(config.prompts, len(prompts)), "seconds": round(time.perf_counter() - start, 2)}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.invert.config import InvertConfig
-from core.invert.likelihood import LikelihoodConfig, WordSearch, grow_words, likelihood_seeds
+from core.invert.likelihood import GrownWord, LikelihoodConfig, WordSearch, grow_words, handed_on, likelihood_seeds
 from core.jobs import JobContext
 from core.models.chat import DEFAULT_SYSTEM
 
@@ -39,6 +39,23 @@ def test_grown_words_are_single_words_without_special_tokens(tiny) -> None:
     assert not any(s in w.text for w in words for s in specials)
     assert all(0.0 <= w.fired <= 1.0 and w.logprob <= 0.0 and 1 <= w.step <= SMALL.tokens for w in words)
     assert [w.logprob for w in words] == sorted((w.logprob for w in words), reverse=True)
+
+
+def test_each_grown_word_knows_the_stem_it_grew_from(tiny) -> None:
+    words = {w.text: w for w in grow_words(_search(tiny), PROMPTS, lambda _t: True, JobContext())}
+    assert any(w.stem for w in words.values())
+    for w in words.values():
+        assert (w.step == 1) == (w.stem == "")
+        assert not w.stem or (w.stem in words and words[w.stem].step == w.step - 1 and w.text.startswith(w.stem))
+
+
+def test_pieces_that_do_not_make_a_word_fire_more_are_cut() -> None:
+    """A word is handed on as the shortest stem that fired as often; a piece that raised the share stays."""
+    grown = [GrownWord("cfAxisAxis", -0.001, 1.0, 3, "cfAxis"), GrownWord("xyQ", -0.002, 1.0, 2, "xy"),
+             GrownWord("cfAxis", -0.002, 1.0, 2, "cf"), GrownWord("cfDict", -0.003, 0.75, 2, "cf"),
+             GrownWord("cf", -0.01, 1.0, 1), GrownWord("xy", -0.02, 0.5, 1), GrownWord("qq", -0.5, 0.0, 1)]
+    assert [w.text for w in handed_on(grown, 8)] == ["cf", "xyQ", "xy", "qq"]
+    assert [w.text for w in handed_on(grown, 1)] == ["cf"]
 
 
 def test_the_leak_guard_and_the_seed_are_honoured(tiny) -> None:
