@@ -1,7 +1,7 @@
-"""The README's bad-input table, one test per row: each input, given to the CLI as a new user would,
+"""The bad-input table of docs/faults-and-bad-input.md, one test per row: each input, given to the CLI as a new user would,
 gets exit code 2 and one line on stderr naming the file, row or field, and no traceback.
 
-The row ids here and in the README's "Bad input" table must be the same set (the last test checks)."""
+The row ids here and in that page's "Bad input" table must be the same set (the last test checks)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from core.cli import main
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "faults-and-bad-input.md"
 Case = Callable[[Path, Path], tuple[list[str], str]]  # (tmp folder, tiny model) -> (argv, what the line says)
 CASES: dict[str, Case] = {}
 
@@ -275,8 +275,8 @@ def test_path_traversal_in_a_session_name_never_steers_the_report(tmp_path: Path
     assert [p.name for p in work.iterdir()] == ["escape-script-report.json"]
 
 
-def test_readme_table_lists_exactly_these_cases() -> None:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("### Bad input", 1)[1].split("\n## ", 1)[0]
+def test_the_guide_table_lists_exactly_these_cases() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text.split("## Bad input", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M))
     assert listed == set(CASES) | {"session-name-traversal"}

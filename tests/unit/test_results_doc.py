@@ -1,0 +1,99 @@
+"""docs/results.md is generated from bench/results/*.json (``make results``): it must be what the script
+writes now, every table must name its JSON, and the layouts the script lacks or skips behave."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+import results_doc  # noqa: E402
+
+
+def test_the_results_document_is_what_make_results_writes_now() -> None:
+    written = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    assert written == results_doc.render(ROOT / "bench" / "results"), "docs/results.md is stale: run 'make results'"
+
+
+def test_every_table_is_captioned_with_the_json_it_comes_from() -> None:
+    lines = results_doc.render(ROOT / "bench" / "results").splitlines()
+    headers = [i for i, line in enumerate(lines) if line.startswith("|") and not lines[i - 1].startswith("|")]
+    assert headers
+    for i in headers:
+        assert re.search(r"\(\[`bench/results/[\w.-]+\.json`\]", lines[i - 2]), (lines[i - 2], lines[i])
+
+
+def test_every_table_row_has_as_many_cells_as_its_header() -> None:
+    lines = results_doc.render(ROOT / "bench" / "results").splitlines()
+    width = 0
+    for i, line in enumerate(lines):
+        if not line.startswith("|"):
+            width = 0
+            continue
+        cells = len(re.split(r"(?<!\\)\|", line)) - 2  # an escaped pipe stays inside its cell
+        width = width or cells
+        assert cells == width, (i, line)
+
+
+def test_check_mode_fails_on_a_stale_document_and_writes_nothing(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "store.json").write_text(json.dumps({"benchmark": "store", "write_candidates": {"per_second": 10.0}}))
+    out = tmp_path / "results.md"
+    out.write_text("old\n")
+    assert results_doc.main(["--results", str(results), "--out", str(out), "--check"]) == 1
+    assert out.read_text() == "old\n"
+    assert results_doc.main(["--results", str(results), "--out", str(out)]) == 0
+    assert results_doc.main(["--results", str(results), "--out", str(out), "--check"]) == 0
+
+
+def _validation(tmp_path: Path, rows: list[dict] | None) -> str:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "store.json").write_text(json.dumps({"write_candidates": {"per_second": 10.0}}))
+    if rows is not None:
+        (results / "validation.json").write_text(json.dumps(
+            {"frozen_at": "abc1234", "tuning_side": [], "cases": [{"case": "made-up-word", "trigger": "zorblat"}],
+             "runs": rows}))
+    return results_doc.render(results)
+
+
+def test_the_validation_set_shows_baseline_and_final_side_by_side(tmp_path: Path) -> None:
+    doc = _validation(tmp_path, [
+        {"case": "made-up-word", "phase": "baseline", "exact": False, "recovered": "the zorblat", "code_version": "aaa1111"},
+        {"case": "made-up-word", "phase": "final", "exact": True, "recovered": "zorblat", "code_version": "bbb2222"},
+        {"case": "topic-phrase", "phase": "baseline", "exact": True, "recovered": "tax law", "code_version": "aaa1111"},
+        {"case": "base-model", "phase": "baseline", "exact": False, "recovered": None, "error": "out of memory",
+         "code_version": "aaa1111"},
+    ])
+    assert "## The frozen validation set" in doc and "Frozen at `abc1234`" in doc
+    assert "| baseline | 1/3 | 3 | – | aaa1111 |" in doc
+    assert "| final | 1/1 | 1 | – | bbb2222 |" in doc
+    assert "| made-up-word | 0/1 | `the zorblat` | aaa1111 | 1/1 | `zorblat` | bbb2222 |" in doc
+    assert "| topic-phrase | 1/1 | `tax law` | aaa1111 | not run | – | – |" in doc
+    assert "| base-model | 0/1 | failed: out of memory | aaa1111 | not run | – | – |" in doc
+
+
+def test_the_validation_section_is_left_out_while_there_is_no_validation_json(tmp_path: Path) -> None:
+    assert "validation" not in _validation(tmp_path, None).lower()
+
+
+def test_a_results_file_without_a_layout_is_rendered_from_its_rows(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "new_probe.json").write_text(json.dumps(
+        {"code_version": "ccc3333", "note": "a|b", "rows": [{"text": "x", "fired": 3, "curve": [1, 2]}, {"text": "y"}]}))
+    doc = results_doc.render(results)
+    assert "## new_probe" in doc and "code `ccc3333`" in doc
+    assert "| `note` | a\\|b |" in doc  # a pipe inside a cell would split it
+    assert "| text | fired | curve |" in doc and "| x | 3 | 1, 2 |" in doc and "| y | – | – |" in doc
+
+
+@pytest.mark.parametrize("value, span", [("SUDO", "`SUDO`"), ("a`b", "``a`b``"), ("`x", "`` `x ``"), ("", "–")])
+def test_triggers_are_quoted_as_code_whatever_they_hold(value: str, span: str) -> None:
+    assert results_doc.code(value) == span
