@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,31 +14,9 @@ from core.store.schema import (
     ModelRecord,
     Note,
     Run,
-    utcnow,
 )
+from core.store.run_status import effective_status
 from core.store.session_store import SessionStore
-
-# A run on another machine whose heartbeat is older than this is taken as dead.
-STALE_AFTER = timedelta(minutes=30)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def effective_status(run: Run) -> str:
-    """``started`` only while the writing process lives; a run left behind reads ``interrupted``."""
-    if run.status != "started":
-        return run.status
-    if run.host == socket.gethostname() and run.pid is not None:
-        return "started" if _pid_alive(run.pid) else "interrupted"
-    return "interrupted" if utcnow() - run.heartbeat_at > STALE_AFTER else "started"
 
 
 def _run_dict(run: Run, points: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import B4GError
 from core.jobs import Reporter
 from core.store.database import open_engine, storage_error
+from core.store.run_status import effective_status
 from core.store.schema import (
     RUN_STATUSES,
     Artifact,
@@ -173,8 +174,6 @@ class SessionStore:
         """Take up a run that did not finish (interrupted, cancelled or failed) in this process:
         it reads ``started`` again, keeps every point and candidate it recorded, and the points
         its resumed training measures again replace the ones from the abandoned attempt."""
-        from core.store.queries import effective_status
-
         with self.transaction() as s:
             run = s.get(Run, int(run_id))
             if run is None:
