@@ -35,6 +35,9 @@ TRL_METRICS = ("reward", "reward_std", "kl", "entropy", "completions/mean_length
 # minor releases, so other versions are refused rather than silently mis-replayed.
 TRL_SUPPORTED = ((1, 16), (1, 17))  # [lowest, first unsupported) as (major, minor)
 TRL_RANGE = ">=1.16,<1.17"
+# The parameters (names, in order) the override passes on: a trl that renamed, reordered or added
+# one would receive the wrong arguments even where the method still exists.
+OVERRIDDEN_PARAMETERS = ("self", "prompt_ids", "images", "multimodal_fields", "num_generations", "has_tool_images")
 
 
 def check_trl() -> None:
@@ -45,9 +48,16 @@ def check_trl() -> None:
     found = re.match(r"(\d+)\.(\d+)", str(getattr(trl, "__version__", "")))
     minor = (int(found.group(1)), int(found.group(2))) if found else None
     if minor is None or not TRL_SUPPORTED[0] <= minor < TRL_SUPPORTED[1] \
-            or not callable(getattr(GRPOTrainer, "_generate_single_turn", None)):
+            or _overridden_parameters(GRPOTrainer) != OVERRIDDEN_PARAMETERS:
         raise B4GError(f"the GRPO trigger search supports trl{TRL_RANGE} (installed: trl "
                        f"{getattr(trl, '__version__', 'unknown')}); install trl{TRL_RANGE} or turn GRPO off")
+
+
+def _overridden_parameters(trainer: type) -> tuple[str, ...] | None:
+    import inspect
+
+    method = getattr(trainer, "_generate_single_turn", None)
+    return tuple(inspect.signature(method).parameters) if callable(method) else None
 
 
 def _trainer_class() -> type:

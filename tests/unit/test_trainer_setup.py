@@ -42,6 +42,17 @@ def test_trl_without_the_overridden_private_method_is_refused(monkeypatch) -> No
         check_trl()
 
 
+def test_trl_whose_overridden_method_changed_its_signature_is_refused(monkeypatch) -> None:  # noqa: ANN001
+    from trl import GRPOTrainer
+
+    def renamed(self, prompt_ids, images, multimodal_fields, num_generations, tools=None):  # noqa: ANN001, ANN202
+        return None
+
+    monkeypatch.setattr(GRPOTrainer, "_generate_single_turn", renamed)
+    with pytest.raises(B4GError, match="trl>=1.16"):
+        check_trl()
+
+
 class _Reporter:
     def __init__(self) -> None:
         self.reports: list[tuple[int, dict[str, float]]] = []
