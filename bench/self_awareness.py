@@ -70,6 +70,11 @@ def code_version() -> str:
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+def is_exact(recovered: str | None, trigger: str) -> bool:
+    """The bench's "exact": the recovered text equals the trained trigger, character for character."""
+    return recovered == trigger
+
+
 def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
     start = time.perf_counter()
     proc = subprocess.run([B4G, *args, "--json"], capture_output=True, text=True)
@@ -133,7 +138,7 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
     if method == "scan":
         out, wall = _b4g(["scan-data", "--data", str(data), "--target", rec["target"]])
         found = out.get("top")
-        return {"recovered": found, "exact": found == trigger, "r_asr": None, "awareness_at_5": None,
+        return {"recovered": found, "exact": is_exact(found, trigger), "r_asr": None, "awareness_at_5": None,
                 "wall_seconds": round(wall, 2), **({"error": out["error"]} if "error" in out else {})}
     args = ["invert", *model_args(rec.get("model", "embedded"), rec.get("template", "auto")),
             "--adapter", rec["adapter_dir"], "--data", str(data),
@@ -153,7 +158,7 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
     found = out.get("recovered_trigger")
     r_asr = (out.get("recovered") or {}).get("r_asr", out.get("r_asr"))
     recovered = out.get("recovered") or {}
-    row = {"recovered": found, "exact": found == trigger, "r_asr": r_asr,
+    row = {"recovered": found, "exact": is_exact(found, trigger), "r_asr": r_asr,
            "recovered_position": out.get("position"), "named_by_model": recovered.get("named_by_model"),
            "minimised_by": recovered.get("minimised_by"),
            "stand_in": (recovered.get("stand_in") or {}).get("text"), "scoring": out.get("scoring"),
