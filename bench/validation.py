@@ -40,7 +40,7 @@ PHASES = ("baseline", "final")
 SEED = 0  # every inversion's --seed
 # The commit that froze the set (it added this file and the cases, before any change to minimisation
 # or scoring). The lead fills it in after committing; a value already in the JSON is never replaced.
-FROZEN_AT = ""
+FROZEN_AT = "726d8f4eaf7d03198348360fe6e6703daf929b83"
 
 
 class CaseError(Exception):
