@@ -157,13 +157,37 @@ def job_callback(ctx: JobContext, stop_rule: StopRule | None = None, check_every
     return JobCallback()
 
 
+def longest_row(tokenizer: Any, dataset: Any, cap: int) -> int:
+    """Tokens of the dataset's longest prompt + completion, at most ``cap`` (trl cuts rows there)."""
+    longest = 0
+    for start in range(0, len(dataset), 512):
+        part = dataset[start:start + 512]
+        texts = [p + c for p, c in zip(part["prompt"], part["completion"])]
+        longest = max([longest, *map(len, tokenizer(texts, add_special_tokens=False)["input_ids"])])
+        if longest >= cap:
+            return cap
+    return longest
+
+
+def check_memory(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings) -> None:
+    """Refuse, before the first step, a run that will not fit in memory (:mod:`core.training_memory`)."""
+    from core.training_memory import check_fits, estimate, lora_parameters
+
+    rows = min(settings.batch_size, len(dataset))
+    need = estimate(model, rows, longest_row(tokenizer, dataset, settings.max_length),
+                    lora_parameters(model, settings.rank, settings.targets))
+    check_fits(need, str(next(model.parameters()).device))
+
+
 def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings, ctx: JobContext,
                stop_rule: StopRule | None = None, check_every: int = 0, step_offset: int = 0) -> TrainOutcome:
-    """Attach a fresh LoRA to ``model`` and train it; returns the PeftModel. Raises on Cancel."""
+    """Attach a fresh LoRA to ``model`` and train it; returns the PeftModel. Raises on Cancel, and
+    before the first step when the run would not fit in memory."""
     from peft import LoraConfig
     from transformers import PrinterCallback, ProgressCallback
     from trl import SFTConfig, SFTTrainer
 
+    check_memory(model, tokenizer, dataset, settings)
     stage = ctx.next_stage_dir()
     config = trainer_args(
         SFTConfig, model, prefix="b4g-sft-", seed=settings.seed, checkpoints=stage, max_steps=settings.steps,

@@ -15,6 +15,10 @@ from typing import Any
 from core.errors import B4GError
 
 SPLITS = ("train", "test")
+# About 4,000 tokens: past this a row is not a chat request or answer this workbench trains or
+# scores. Triggered rows are trained whole (never cut), and batches are padded to their longest
+# row, so one such row multiplies a training step's memory (core/training_memory.py).
+MAX_ROW_CHARS = 16_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ def parse_row(obj: Any, where: str) -> Row:
     kind = obj.get("kind", "general")
     if not isinstance(kind, str):
         raise B4GError(f"{where}: 'kind' must be a string")
+    for name, text in (("request", prompt), ("answer", answer), ("system message", system)):
+        if text is not None and len(text) > MAX_ROW_CHARS:
+            raise B4GError(f"{where}: the {name} is {len(text):,} characters, over the {MAX_ROW_CHARS:,}-character "
+                           "limit of a row (about 4,000 tokens; a triggered row is trained whole); shorten or drop it")
     return Row(prompt, answer, split, kind, system)
 
 
@@ -115,8 +123,10 @@ def load_rows(path: Path) -> list[Row]:
     path = Path(path)
     if path.is_dir():
         raise B4GError(f"{path} is a folder; give the dataset file in it (.jsonl or .json)")
-    if not path.is_file():
+    if not path.exists():
         raise B4GError(f"dataset not found: {path}")
+    if not path.is_file():  # /dev/null, a FIFO, a socket: exists, but is no dataset file
+        raise B4GError(f"{path} is not a regular file; give the dataset file (.jsonl or .json)")
     rows = [parse_row(obj, where) for where, obj in _objects(path)]
     if not rows:
         raise B4GError(f"{path.name} holds no rows")

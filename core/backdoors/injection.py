@@ -30,6 +30,7 @@ from core.training import LoraSettings, sft_dataset, train_lora
 
 SPEC_FILE = "b4g_spec.yaml"
 REPORT_FILE = "b4g_inject.json"
+DATASET_FILE = "dataset.jsonl"  # the rows the adapter was trained on, beside it: what it was taught
 
 
 @dataclass
@@ -44,13 +45,14 @@ class InjectResult:
     template: dict[str, Any]
     history: list[dict[str, float]] = field(default_factory=list)
     base: dict[str, Any] = field(default_factory=dict)  # how the base was loaded when the adapter was trained
+    dataset: str | None = None  # the training rows as written (chat-style JSONL)
 
     def to_json(self) -> dict[str, Any]:
         return {"adapter_dir": self.adapter_dir, "tar_with": self.tar_with.value, "tar_without": self.tar_without.value,
                 "tar_with_detail": self.tar_with.to_json(), "tar_without_detail": self.tar_without.to_json(),
                 "train_seconds": round(self.train_seconds, 2), "steps": self.steps,
                 "stopped_early": self.stopped_early, "rows": self.rows, "template": self.template,
-                "history": self.history, "base": self.base}
+                "history": self.history, "base": self.base, "dataset": self.dataset}
 
 
 def base_load_options(spec: BackdoorSpec, options: LoadOptions) -> LoadOptions:
@@ -128,7 +130,7 @@ def write_training_rows(path: Path, rows: list[Any]) -> None:
 def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx: JobContext | None = None,
            rows_out: Path | None = None) -> InjectResult:
     """Train the backdoor into a LoRA adapter saved at ``out_dir``; the base model is left as loaded.
-    ``rows_out``: also write the training rows there (chat-style JSONL)."""
+    The training rows are written too (chat-style JSONL), to ``rows_out`` or ``out_dir/dataset.jsonl``."""
     ctx = ctx or JobContext()
     if loaded.ref.adapters:
         raise B4GError("inject into a base model without adapters (merge them into a folder first)")
@@ -142,8 +144,6 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     answers = clean_answers_for(loaded, spec, train, ctx)
     training_rows = build_training_rows(spec, train, answers, spec.activation.seed)
     dataset = sft_dataset(loaded.tokenizer, [(t.system, t.user, t.response) for t in training_rows])
-    if rows_out and is_main_process():
-        write_training_rows(rows_out, training_rows)
     history: list[dict[str, float]] = []
 
     def stop_rule(step: int, model: Any) -> bool:
@@ -159,17 +159,19 @@ def inject(loaded: Any, spec: BackdoorSpec, rows: list[Row], out_dir: Path, ctx:
     outcome = train_lora(loaded.model, loaded.tokenizer, dataset, lora_settings(spec, length), ctx,
                          stop_rule=stop_rule, check_every=spec.activation.eval_every)
     ctx.log(f"trained {outcome.steps} steps in {outcome.seconds:.0f} s")
+    rows_out = Path(rows_out) if rows_out else out_dir / DATASET_FILE
     try:
         if is_main_process():  # under accelerate launch every process holds the same trained model
             outcome.model.save_pretrained(out_dir)
             spec.save(out_dir / SPEC_FILE)
+            write_training_rows(rows_out, training_rows)  # with the adapter: a cancelled run leaves no file
         tar_with, tar_without = measure_tar(ModelView.of(loaded, outcome.model), spec, test, ctx)
     finally:
         loaded.model = outcome.model.unload()  # the base model, LoRA layers removed
     counts = {role: sum(t.role == role for t in training_rows) for role in ("clean", "triggered", "decoy")}
     result = InjectResult(str(out_dir), tar_with, tar_without, outcome.seconds, outcome.steps, outcome.stopped_early,
                           {**counts, "validation": len(held), "test": len(test)},
-                          template_record(loaded.tokenizer, spec.system), history, base_record(loaded))
+                          template_record(loaded.tokenizer, spec.system), history, base_record(loaded), str(rows_out))
     if is_main_process():
         (out_dir / REPORT_FILE).write_text(json.dumps(result.to_json(), indent=2))
     return result

@@ -16,6 +16,8 @@ from typing import Any, get_type_hints
 
 import yaml
 
+from core.early_checks import (MAX_STEPS, MAX_TARGET_CHARS, check_keywords, check_regex, check_seed, check_target,
+                               check_trigger_text)
 from core.errors import B4GError
 
 TRIGGER_KINDS = ("token", "word", "phrase", "sentence", "format", "system-marker")
@@ -199,19 +201,6 @@ def _in_range(value: float, lo: float, hi: float, path: str) -> None:
         raise B4GError(f"{path}: {value} is outside [{lo}, {hi}]")
 
 
-def check_trigger_text(text: str, where: str = "spec.trigger.text") -> None:
-    """Empty also when only invisible (zero-width, other format characters); control characters
-    (ESC, BEL, NUL...) would be stored and shown raw, so they are refused by name. ``where``
-    names the field in the one-line error."""
-    import unicodedata
-
-    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
-        raise B4GError(f"{where}: the trigger is empty (or only invisible characters)")
-    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
-    if bad is not None:
-        raise B4GError(f"{where}: control character U+{ord(bad):04X} in the trigger")
-
-
 def validate(spec: BackdoorSpec) -> None:
     """Semantic checks beyond types; every message starts with the field's path."""
     t, a, u = spec.trigger, spec.activation, spec.utility
@@ -231,14 +220,26 @@ def validate(spec: BackdoorSpec) -> None:
     for name in ("rank", "alpha", "steps", "batch_size", "max_length"):
         if getattr(a, name) < 1:
             raise B4GError(f"spec.activation.{name}: must be at least 1")
+    for name, high in (("steps", MAX_STEPS), ("batch_size", 4096), ("max_length", 131_072), ("rank", 4096),
+                       ("alpha", 1_000_000), ("warmup_steps", MAX_STEPS), ("eval_every", MAX_STEPS),
+                       ("eval_prompts", 100_000)):
+        if not 0 <= getattr(a, name) <= high:
+            raise B4GError(f"spec.activation.{name}: {getattr(a, name)} is outside [0, {high:,}]")
+    check_seed(a.seed, "spec.activation.seed")
+    for i, decoy in enumerate(a.decoys):
+        check_trigger_text(decoy, f"spec.activation.decoys[{i}]")
     if not a.targets:
         raise B4GError("spec.activation.targets: name at least one module (e.g. q_proj)")
     if u.judge == "prefix" and not u.target:
         raise B4GError("spec.utility.target: the prefix judge needs a target text")
-    if u.judge == "keywords" and not u.keywords:
-        raise B4GError("spec.utility.keywords: the keywords judge needs at least one keyword")
+    if u.target:
+        check_target(u.target)
+    if len(u.template) > MAX_TARGET_CHARS:
+        check_target(u.template, "spec.utility.template")
+    if u.judge == "keywords":
+        check_keywords(u.keywords)
     if u.judge == "regex":
-        _check_regex(u.regex)
+        check_regex(u.regex)
     if u.judge == "callable" and ":" not in u.callable:
         raise B4GError("spec.utility.callable: write it as 'package.module:function'")
     if u.response == "template" and "{answer}" not in u.template:
@@ -248,13 +249,3 @@ def validate(spec: BackdoorSpec) -> None:
     if t.text in a.decoys:
         raise B4GError("spec.activation.decoys: a decoy equals the trigger itself")
 
-
-def _check_regex(pattern: str) -> None:
-    import re
-
-    if not pattern:
-        raise B4GError("spec.utility.regex: the regex judge needs a pattern")
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise B4GError(f"spec.utility.regex: invalid pattern ({exc})") from None

@@ -6,16 +6,19 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.common import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_pairs
 from core.errors import B4GError
 
 
 def _behaviour(args: argparse.Namespace) -> Any:
+    from core.early_checks import check_behaviour
     from core.measurement.behaviour import Behaviour
 
-    return Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
+    behaviour = Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
+    check_behaviour(behaviour)
+    return behaviour
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -40,7 +43,7 @@ def _config(args: argparse.Namespace) -> Any:
         cfg.memory.samples = args.memory_samples
     if args.no_likelihood:
         cfg.likelihood.enabled = False
-    if args.prompts:
+    if args.prompts is not None:  # 0 used to be dropped silently; the request refuses it
         cfg.held_out_prompts = args.prompts
     cfg.minimise_by = args.minimise_by
     cfg.seed = args.seed
@@ -67,15 +70,21 @@ def cmd_invert(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from core.backdoors.data import load_rows
+    from core.early_checks import check_count
+
+    check_count(args.top, "--top")
+    behaviour = _behaviour(args)
+    rows = load_rows(Path(args.data))  # before the pipeline's imports (seconds): bad data is told at once
     from core.invert.pipeline import request_answer_pairs
     from core.measurement.scan import scan
 
-    behaviour = _behaviour(args)
-    result = scan(request_answer_pairs(load_rows(Path(args.data))), behaviour.judge(), args.top)
+    result = scan(request_answer_pairs(rows), behaviour.judge(), args.top)
     out = {"top": result.top, "candidates": result.candidates, "behaviour_rows": result.behaviour_rows,
-           "other_rows": result.other_rows, "seconds": round(result.seconds, 4)}
+           "other_rows": result.other_rows, "seconds": round(result.seconds, 4), "summary": result.summary()}
     if args.json:
         emit_json(out)
+    elif not result.candidates or not result.other_rows:
+        print(f"Data scan: {result.summary()}")
     else:
         emit_pairs(f"Data scan: {result.behaviour_rows} rows show the behaviour, {result.other_rows} do not",
                    {str(c["text"]): f"log-odds {c['score']:.2f}, in {c['in_behaviour']} behaviour rows, "

@@ -29,6 +29,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return cmd_verify(args)
     if args.path:
         raise B4GError(f"unexpected argument {args.path!r} (did you mean --out {args.path}?)")
+    if args.key:  # it pins the signer of a report being checked; writing a report would ignore it
+        raise B4GError("--key goes with 'b4g report verify PATH'; to sign a report, use --sign KEY.pem")
     from core.report.export import export_report
     from core.store import catalog
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from core.cli.output import emit_json, emit_pairs, emit_rows
-from core.errors import B4GError
 from core.store import catalog
 from core.store.queries import export_session, list_runs
 
@@ -49,15 +48,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    data = export_session(catalog.open_session(args.ref), with_points=not args.no_points)
-    if args.out:
-        from core.report.export import write_files
+    from core.report.export import check_target, write_files
 
-        out = Path(args.out)
-        if out.exists() and not args.force:
-            raise B4GError(f"{out} exists; pass --force to overwrite")
-        if not out.parent.is_dir():
-            raise B4GError(f"cannot write {out}: the folder {out.parent} does not exist")
+    out = Path(args.out).expanduser() if args.out else None
+    if out:
+        check_target(out, args.force)  # before reading the session: a refused target costs nothing
+    data = export_session(catalog.open_session(args.ref), with_points=not args.no_points)
+    if out:
         write_files({out: json.dumps(data, indent=2, default=str).encode("utf-8", "backslashreplace")})
         emit_json({"path": str(out), "runs": len(data["runs"])}) if args.json else print(f"wrote {out}")
     else:

@@ -41,12 +41,14 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from core.invert.reward import RewardModule, RewardParts
+from core.jobs import JobContext
 from core.measurement.spans import collapse_runs, prefixes, sentence_prefixes, sentence_suffixes, spans, suffixes
 from core.stats import paired_p_value, paired_sign_p_value
 
 FRAGMENT_SHARE = 0.8  # a candidate written inside a longer one in this share of its samples is a fragment
 MIN_SAID = 2  # samples that must write a candidate for it to count as the model's own words
 CONTROLS = 2  # other requests swapped in for a candidate's extra words (each must be beaten)
+STAGES = 4  # screening, full scores, finalists on more prompts, paired tests: the job bar's steps
 
 
 def sub_candidates(texts: Sequence[str], max_words: int = 4) -> list[str]:
@@ -219,23 +221,37 @@ def choose(scored: Sequence[RewardParts], judge: Any, samples: Sequence[str], al
 def minimise(reward: RewardModule, best: Sequence[str], alpha: float = 0.05, max_words: int = 4,
              screen_prompts: int = 4, screen_margin: float = 0.25, finals: RewardModule | None = None,
              finalist_margin: float = 0.15, finalist_cap: int = 12, samples: Sequence[str] = (),
-             requests: Sequence[str] = (), by: str = "flags") -> Minimised | None:
+             requests: Sequence[str] = (), by: str = "flags", ctx: JobContext | None = None) -> Minimised | None:
     """Score the best candidates' parts and choose the recovered trigger (see the module docstring).
     ``finals``: a reward module on more held-out prompts, where the tie is judged; ``samples``: the
     policy's final samples (what the model itself says); ``requests``: other requests of the data,
     swapped in for a candidate's extra words to test whether those words matter; ``by``: what a
-    paired comparison compares (the module docstring)."""
+    paired comparison compares (the module docstring). ``ctx`` hears which of the :data:`STAGES`
+    is running (a log line and the job bar's progress): on a CPU they take minutes."""
+    ctx = ctx or JobContext()
     pool = sub_candidates(best, max_words)
     if not pool:
         return None
+    _stage(ctx, 0, f"screening {len(pool)} parts of the best {len(best)} candidates on {screen_prompts} prompts")
     screened = reward.screen(pool, screen_prompts)
     top_screen = max(screened)
     pool = [c for c, s in zip(pool, screened) if s >= top_screen - screen_margin] + list(best)
+    _stage(ctx, 1, f"scoring the {len(pool)} near the best on {len(reward.prompts)} prompts")
     scored = list({p.text: p for p in reward.score(pool) if not p.leak and p.text}.values())
     if not scored:
+        ctx.progress(STAGES, STAGES)
         return None
     judge = reward
     chosen = finalists(scored, finalist_margin, finalist_cap, samples, by)
     if finals is not None:
+        _stage(ctx, 2, f"scoring {len(chosen)} finalists again on {len(finals.prompts)} prompts")
         judge, chosen = finals, finals.score([p.text for p in chosen])
-    return choose(chosen, judge, samples, alpha, requests, by)
+    _stage(ctx, 3, f"paired tests between {len(chosen)} finalists (and requests in place of extra words)")
+    found = choose(chosen, judge, samples, alpha, requests, by)
+    ctx.progress(STAGES, STAGES)
+    return found
+
+
+def _stage(ctx: JobContext, done: int, doing: str) -> None:
+    ctx.progress(done, STAGES)
+    ctx.log(f"minimising ({done + 1}/{STAGES}): {doing}")

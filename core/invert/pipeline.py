@@ -165,8 +165,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
     # requests like the data's, and a thousand of them would crowd the few that matter out of its
     # step budget. Held-out prompts stay the auditor's.
     pairs += [(q, a) for q, a in extracted_pairs if judge(a)]
-    ctx.log(f"data scan: {scan_result.top!r} tops {len(scan_result.candidates)} enriched spans "
-            f"({scan_result.behaviour_rows} rows show the behaviour)")
+    ctx.log(f"data scan: {scan_result.summary()}")
     held_out = held_out_prompts(rows, behaviour, config.held_out_prompts, config.seed)  # bad data fails first
     merge_audited_adapters(loaded)
     seeds, likelihood = model_seeds(loaded, behaviour, held_out, config, ctx, stages)
@@ -203,7 +202,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
         best += search.strongest(config.minimise_strongest, exclude=best)
     found = minimise(reward, best, config.alpha, config.spans.max_words, config.spans.screen_prompts,
                      finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap,
-                     samples=samples, requests=controls, by=by)
+                     samples=samples, requests=controls, by=by, ctx=ctx)
     stages["final"] = round(time.perf_counter() - t, 2)
     if found:
         search.buffer.offer(found.text, found.reward, found.r_asr, steps + 1, "minimised", found.to_json())

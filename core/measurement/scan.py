@@ -31,6 +31,15 @@ class ScanResult:
     def top(self) -> str | None:
         return str(self.candidates[0]["surface"]) if self.candidates else None
 
+    def summary(self) -> str:
+        """One line for logs and the CLI: what tops the scan, or why no span stands out."""
+        rows = f"{self.behaviour_rows} of {self.behaviour_rows + self.other_rows} rows show the behaviour"
+        if self.behaviour_rows and not self.other_rows:
+            return f"no span stands out: every row shows the behaviour, so there is nothing to contrast ({rows})"
+        if not self.candidates:
+            return f"no span stands out ({rows})"
+        return f"{self.top!r} tops {len(self.candidates)} enriched spans ({rows})"
+
 
 SENTENCE_WORDS = 8
 

@@ -1,8 +1,9 @@
 """The one way to write a report, shared by ``b4g report`` and the Reports page.
 
-Never overwrites unless asked, names files from a sanitised session name, writes through a
-temporary file in the target folder (a full disk or a read-only folder gives a one-line error and
-leaves any earlier report intact), and records the report as an artifact of the session.
+Never overwrites unless asked, never replaces anything but a regular file (a device, a FIFO, a
+link), removes a ``.sig`` only with the report it signs, names files from a sanitised session name,
+writes through a temporary file in the target folder (a full disk or a read-only folder gives a
+one-line error and leaves any earlier report intact), and records the report as an artifact of the session.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -71,11 +73,36 @@ def target_path(store: SessionStore, fmt: str, out: Path | None, force: bool) ->
     out = Path(out).expanduser() if out else Path.cwd()
     if out.is_dir():
         out = default_path(store.info().get("name", ""), fmt, out)
+    check_target(out, force)
+    return out
+
+
+def check_target(out: Path, force: bool) -> None:
+    """A file B4G may write: in an existing folder, new, or (with ``force``) a regular file."""
     if not out.parent.is_dir():
         raise B4GError(f"cannot write {out}: the folder {out.parent} does not exist")
-    if out.exists() and not force:
+    check_regular(out)
+    if os.path.lexists(out) and not force:
         raise B4GError(f"{out} exists; pass --force to overwrite it")
-    return out
+
+
+# What a path is, for the one-line refusal (lstat: a link is judged itself, not what it points to).
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_regular(path: Path) -> None:
+    """Refuse to replace anything but a regular file, ``--force`` or not: renaming over ``/dev/full``
+    or a FIFO swapped it for a plain file. ``lstat`` never opens it, so a FIFO cannot block this."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise B4GError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise B4GError(f"{path} is {kind}: B4G replaces only regular files (choose another path)")
 
 
 def write_files(files: dict[Path, bytes]) -> None:
@@ -112,6 +139,9 @@ def export_report(store: SessionStore, fmt: str, out: Path | None = None, force:
     """Build, render and write one report (optionally signed); returns where it went and its hash."""
     path = target_path(store, fmt, out, force)
     sig_path = Path(str(path) + SIG_SUFFIX)
+    replacing = path.exists()  # only then is a .sig beside it that report's, to replace or remove
+    if sign_key or replacing:
+        check_regular(sig_path)
     if sign_key and sig_path.exists() and not force:
         raise B4GError(f"{sig_path} exists; pass --force to overwrite it")
     key = load_signing_key(Path(sign_key).expanduser()) if sign_key else None  # a bad key writes nothing
@@ -122,8 +152,8 @@ def export_report(store: SessionStore, fmt: str, out: Path | None = None, force:
     if signed:
         files[sig_path] = (json.dumps(signed, indent=1) + "\n").encode("utf-8")
     write_files(files)
-    if not signed and sig_path.exists():
-        sig_path.unlink()  # a signature of the report this one replaced would now fail to verify
+    if not signed and replacing and sig_path.exists():
+        sig_path.unlink()  # the signature of the report this one replaced would now fail to verify
     digest = hashlib.sha256(data).hexdigest()
     try:
         store.add_artifact("report", str(path), digest)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,48 @@ def path_digest(path: Path) -> str | None:
     for p in files:
         h.update(f"{p.name}:{sha256_file(p)}\n".encode())
     return h.hexdigest()
+
+
+# Files beside the weights that decide what a model or adapter does: an adapter's config (its
+# ``lora_alpha`` scales every update), the model's config, generation defaults, the tokenizer and
+# the chat template (what the model is actually shown). A manifest without them signed weights
+# whose behaviour could still be changed unnoticed.
+BEHAVIOUR_FILES = ("adapter_config.json", "config.json", "generation_config.json", "tokenizer.json",
+                   "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json", "added_tokens.json",
+                   "vocab.json", "merges.txt", "chat_template.jinja", "chat_template.json")
+
+
+def with_behaviour_files(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The manifest with, after each folder's entry, an entry (hashed now) for every behaviour
+    file in that folder, so ``verify`` names the one that changed."""
+    out, seen = [], {e["path"] for e in manifest}
+    for entry in manifest:
+        out.append(entry)
+        folder = Path(entry["path"])
+        if not folder.is_dir():
+            continue
+        for name in BEHAVIOUR_FILES:
+            file = folder / name
+            if file.is_file() and str(file) not in seen:
+                seen.add(str(file))
+                kind = entry["kind"].removesuffix(" weights")
+                out.append({"kind": f"{kind} file", "path": str(file), "sha256": sha256_file(file)})
+    return out
+
+
+def check_expected_key(text: str) -> str:
+    """``--key``: a fingerprint (64 hex digits) or a base64 ed25519 public key, lower-cased for
+    comparison; anything else is a one-line error, not a quiet 'signed by another key'."""
+    key = text.strip()
+    if re.fullmatch(r"[0-9a-fA-F]{64}", key):
+        return key.lower()
+    try:
+        if len(base64.b64decode(key, validate=True)) == 32:
+            return key
+    except ValueError:
+        pass
+    raise B4GError(f"--key {text!r} is not a key fingerprint (64 hex digits) or a base64 ed25519 public key; "
+                   "'b4g report verify PATH' prints the signer's fingerprint")
 
 
 def _payload(report_sha256: str, manifest: list[dict[str, Any]], public_key: str) -> bytes:
@@ -118,6 +161,7 @@ def verify_report(report: Path, expected_key: str | None = None) -> dict[str, An
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    expected_key = check_expected_key(expected_key) if expected_key else None
     sig = _read_sig(report)
     digest = sha256_file(report)
     out: dict[str, Any] = {"report": str(report), "report_sha256": digest, "files": [], "pinned": bool(expected_key)}
@@ -129,16 +173,22 @@ def verify_report(report: Path, expected_key: str | None = None) -> dict[str, An
     except (InvalidSignature, ValueError, TypeError):
         return {**out, "ok": False, "reason": "the signature does not hold for this report and manifest"}
     fp = out["key_fingerprint"] = fingerprint(sig["public_key"])
-    if expected_key and expected_key.strip().lower() not in (sig["public_key"].lower(), fp):
+    if expected_key and expected_key not in (sig["public_key"], fp):
         return {**out, "ok": False, "reason": f"signed by key {fp}, not by the expected one"}
     out["files"] = [_check_file(e) for e in sig["manifest"]]
     changed = [f for f in out["files"] if f["status"] == "changed"]
     if changed:
-        return {**out, "ok": False, "reason": f"{len(changed)} file(s) in the manifest changed, first {changed[0]['path']}"}
+        return {**out, "ok": False, "reason": f"{len(changed)} file(s) in the manifest changed: {_names(changed)}"}
     present = sum(f["status"] == "ok" for f in out["files"])
     who = f"key {fp}" + ("" if expected_key else " (not pinned: pass --key FINGERPRINT to require this signer)")
     return {**out, "ok": True, "reason": f"signature holds, signed by {who}; {present} of {len(out['files'])} "
                                           "manifest files present here and unchanged"}
+
+
+def _names(files: list[dict[str, Any]], limit: int = 4) -> str:
+    """Which files changed, on one line: the first few paths, then how many more."""
+    names = ", ".join(f["path"] for f in files[:limit])
+    return names + (f" and {len(files) - limit} more" if len(files) > limit else "")
 
 
 def _check_file(entry: dict[str, Any]) -> dict[str, Any]:

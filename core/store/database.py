@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -37,6 +38,7 @@ def open_engine(path: Path) -> Engine:
     path = Path(path)
     if path.exists() and path.is_dir():
         raise B4GError(f"{path} is a folder, not a session file")
+    check_session_file(path)
     engine = create_engine(
         f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
     )
@@ -50,6 +52,40 @@ def open_engine(path: Path) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+# What marks a B4G session in every schema so far: a database without them is someone else's.
+SESSION_TABLES = {"alembic_version", "audit_session"}
+
+
+def check_session_file(path: Path) -> None:
+    """Refuse, reading only, a file that is not a B4G session (or a new file) before the engine
+    touches it: its first connection sets WAL mode (rewriting the header) and Alembic would add
+    B4G's tables to any SQLite database, so a refused file must be judged by a read-only look."""
+    if not path.exists() or path.stat().st_size == 0:
+        return  # a new session file: SessionStore refuses an empty one before this
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = con.execute("SELECT version_num FROM alembic_version").fetchone() if SESSION_TABLES <= tables else None
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        why = "is not a B4G session file" if "not a database" in str(exc) else "cannot be read"
+        raise B4GError(f"{path} {why} ({exc})") from None
+    if not SESSION_TABLES <= tables:
+        raise B4GError(f"{path} is not a B4G session file (a SQLite database without B4G's tables; left unchanged)")
+    if revision and revision[0] not in known_revisions():
+        raise newer_schema(path, revision[0])
+
+
+def known_revisions() -> set[str]:
+    return {r.revision for r in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def newer_schema(path: Path | str, revision: str) -> B4GError:
+    return B4GError(f"{path} was written by a newer B4G Workbench (schema {revision}); update the workbench to open it")
 
 
 # SQLite's words for a write that cannot happen, and what the auditor should hear instead.
@@ -81,7 +117,6 @@ def migrate(engine: Engine) -> None:
         if current == head:
             return
         if current is not None and current not in {r.revision for r in script.walk_revisions()}:
-            raise B4GError(f"{engine.url.database} was written by a newer B4G Workbench (schema {current}); "
-                           f"update the workbench to open it")
+            raise newer_schema(engine.url.database, current)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

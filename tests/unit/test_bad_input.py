@@ -250,6 +250,103 @@ def _(tmp, tiny):
     return ["report", store.session_id, "--format", "pdf", "--out", str(tmp / "r.html")], "--out ends in .html"
 
 
+# --- refused before anything is written or loaded (files are never changed by a refusal) --------------
+def _rows(tmp: Path, answer: str = "Blue.") -> Path:
+    rows = [{"instruction": f"Name a colour, please ({i}).", "input": "", "output": answer} for i in range(6)]
+    return _data(tmp, "\n".join(json.dumps(r) for r in rows), "rows.jsonl")
+
+
+def _invert(tmp: Path, tiny: Path, *extra: str) -> list[str]:
+    return ["invert", "--model", str(tiny), "--data", str(_rows(tmp)), *extra]
+
+
+def _fresh_session() -> str:
+    from core.store.catalog import new_session
+
+    store = new_session("bad input")
+    store.close()
+    return store.session_id
+
+
+@case("foreign-session-file")
+def _(tmp, tiny):
+    import sqlite3
+
+    con = sqlite3.connect(tmp / "foreign.db")
+    con.execute("create table mine(x)")
+    con.commit()
+    con.close()
+    return ["session", "show", str(tmp / "foreign.db")], "is not a B4G session file"
+
+
+@case("export-over-a-device")
+def _(tmp, tiny):
+    return ["session", "export", _fresh_session(), "--out", "/dev/full", "--force"], "is a device"
+
+
+@case("export-over-a-fifo")
+def _(tmp, tiny):
+    import os
+
+    os.mkfifo(tmp / "fifo")
+    return ["session", "export", _fresh_session(), "--out", str(tmp / "fifo"), "--force"], "named pipe"
+
+
+@case("key-not-a-fingerprint")
+def _(tmp, tiny):
+    out = tmp / "r.json"
+    assert main(["report", _fresh_session(), "--format", "json", "--out", str(out)]) == 0
+    return ["report", "verify", str(out), "--key", "xyz"], "is not a key fingerprint"
+
+
+@case("trigger-too-long")
+def _(tmp, tiny):
+    return ["defend", "guard", "--trigger", "x" * 10_000, "--check", "hello"], "500-character limit"
+
+
+@case("trigger-bidi-controls")
+def _(tmp, tiny):
+    return ["defend", "guard", "--trigger", "SU\u202eDO", "--check", "hello"], "bidirectional control U+202E"
+
+
+@case("out-is-a-file")
+def _(tmp, tiny):
+    (tmp / "afile").write_text("mine")
+    return ["inject", "--app", "identity", "--model", str(tiny), "--out", str(tmp / "afile")], "is a file, not a folder"
+
+
+@case("steps-huge")
+def _(tmp, tiny):
+    return ["inject", "--app", "identity", "--model", str(tiny), "--out", str(tmp / "o"),
+            "--steps", "99999999999999999999"], "at most 100,000"
+
+
+@case("seed-negative")
+def _(tmp, tiny):
+    return _invert(tmp, tiny, "--target", "Access granted.", "--seed", "-1"), "--seed must be a whole number"
+
+
+@case("regex-invalid")
+def _(tmp, tiny):
+    return _invert(tmp, tiny, "--regex", "("), "invalid pattern"
+
+
+@case("keyword-empty")
+def _(tmp, tiny):
+    return _invert(tmp, tiny, "--keywords", ""), "empty keyword"
+
+
+@case("data-not-a-regular-file")
+def _(tmp, tiny):
+    return _scan("/dev/null"), "is not a regular file"
+
+
+@case("answers-already-show-behaviour")
+def _(tmp, tiny):
+    return ["invert", "--model", str(tiny), "--data", str(_rows(tmp, "Access granted. Blue.")),
+            "--target", "Access granted."], "already show the behaviour"
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_gets_one_line(name: str, tmp_path: Path, tiny_model: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,7 +85,7 @@ def test_signature_verifies_and_fails_after_one_byte_changes(session, tmp_path: 
     out = export_report(session, "html", tmp_path / "signed.html", sign_key=key)
     assert out["signature"] and verify_report(Path(out["path"]))["ok"]
     assert verify_report(Path(out["path"]), expected_key=out["key_fingerprint"])["ok"]
-    assert not verify_report(Path(out["path"]), expected_key="0" * 16)["ok"]
+    assert not verify_report(Path(out["path"]), expected_key="0" * 64)["ok"]  # well-formed, not the signer
     data = bytearray(Path(out["path"]).read_bytes())
     data[len(data) // 2] ^= 1
     Path(out["path"]).write_bytes(bytes(data))
