@@ -47,6 +47,7 @@ run: install
 	$(BIN)/b4g-workbench
 
 test: install
+	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: install

@@ -11,7 +11,7 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Iterator
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -194,4 +194,4 @@ class JobRunner(QObject):
         self._start_next()
 
 
-__all__ = ["JobRunner", "QueuedJob", "Any"]
+__all__ = ["JobRunner", "QueuedJob"]

@@ -8,17 +8,18 @@ from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QInputDialog,
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.job_runner import JobRunner
+from app.panels.audit_panel import AuditPanel
 from app.panels.backdoors_panel import BackdoorsPanel
 from app.panels.buffer_panel import BufferPanel
 from app.panels.inversion_panel import InversionPanel
@@ -26,14 +27,16 @@ from app.panels.defenses_panel import DefensesPanel
 from app.panels.models_panel import ModelsPanel
 from app.panels.reports_panel import ReportsPanel
 from app.panels.sessions_panel import SessionsPanel
+from app.style import DEFAULT_SIZE, NAV_PX
 from app.widgets.job_bar import JobBar
+from app.widgets.plain_label import plain_html
 from app.widgets.status_line import StatusLine
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
 from core.store import catalog
 from core.store.session_store import SESSION_SUFFIX, SessionStore
 
-PAGES = ["Models", "Backdoors", "Inversion", "Replay buffer", "Defenses", "Reports", "Sessions"]
+PAGES = ["Models", "Audit", "Backdoors", "Inversion", "Replay buffer", "Defenses", "Reports", "Sessions"]
 
 
 class MainWindow(QMainWindow):
@@ -45,17 +48,19 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(170)
+        self.nav.setFixedWidth(NAV_PX)
         self.stack = QStackedWidget()
         self._build_pages()
-        splitter = QSplitter()
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
+        # a fixed column, not a splitter: a splitter gave the 170 px list about 260 px, and the
+        # empty 90 px beside it were taken from the pages' forms
+        pages = QHBoxLayout()
+        pages.setContentsMargins(0, 0, 0, 0)
+        pages.addWidget(self.nav)
+        pages.addWidget(self.stack, 1)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter, 1)
+        layout.addLayout(pages, 1)
         self.job_bar = JobBar(self.runner)
         layout.addWidget(self.job_bar)
         self.setCentralWidget(central)
@@ -81,6 +86,8 @@ class MainWindow(QMainWindow):
                 page = InversionPanel(self.state, self.runner)
             elif name == "Replay buffer":
                 page = BufferPanel(self.state, self.runner)
+            elif name == "Audit":
+                page = AuditPanel(self.state, self.runner)
             elif name == "Defenses":
                 page = DefensesPanel(self.state, self.runner)
             else:
@@ -98,6 +105,7 @@ class MainWindow(QMainWindow):
             action = QAction(text, self, shortcut=key)
             action.triggered.connect(slot)
             menu.addAction(action)
+        menu.addAction("New &audit…").triggered.connect(lambda: self.show_page("Audit"))
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addSeparator()
@@ -150,7 +158,7 @@ class MainWindow(QMainWindow):
         try:
             action(*args)
         except B4GError as exc:
-            QMessageBox.warning(self, "Session", str(exc))
+            QMessageBox.warning(self, "Session", plain_html(str(exc)))  # it may quote a path or name
 
     @Slot()
     def new_session_dialog(self) -> None:
@@ -191,7 +199,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1200, 760)
+            self.resize(*DEFAULT_SIZE)
         self.nav.setCurrentRow(int(settings.value("window/page", 0)))
 
     def user_jobs_pending(self) -> bool:

@@ -8,6 +8,9 @@ from PySide6.QtWidgets import QApplication
 from resources import resource_path
 
 THEMES = ("light", "dark")
+DEFAULT_SIZE = (1200, 760)  # the window's first size (the screenshots' too)
+NAV_PX = 170  # the navigation column
+PAGE_PX = DEFAULT_SIZE[0] - NAV_PX  # a page's width at the first size: forms are sized to read whole in it
 
 
 def stylesheet(theme: str) -> str:

@@ -21,7 +21,6 @@ class WorkbenchState(QObject):
     session_changed = Signal(object)  # SessionStore
     model_chosen = Signal(object)  # ModelChoice
     model_loaded = Signal(object)  # LoadedModel
-    model_unloaded = Signal()
     page_requested = Signal(str)  # a page asks the window to show another (e.g. "Models")
     triggers_sent = Signal(list, object)  # candidate triggers for the Defenses page, and their inversion run id
 
@@ -47,8 +46,3 @@ class WorkbenchState(QObject):
             collector.release()  # the replaced model's cycles may go (see app/collector.py)
         self.model = loaded
         self.model_loaded.emit(loaded)
-
-    def unload_model(self) -> None:
-        self.model = None
-        collector.release()
-        self.model_unloaded.emit()

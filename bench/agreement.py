@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from peft import PeftModel
 
-    from core.backdoors.data import load_rows, split
+    from core.spec.rows import load_rows, split
     from core.backdoors.organisms import get_organism
-    from core.backdoors.poison import covered
+    from core.spec.poison import covered
     from core.measurement.behaviour import Behaviour
     from core.invert.config import InvertConfig
     from core.invert.pipeline import fresh_policy

@@ -1,6 +1,6 @@
 """Probe (issue 17): does a non-saturating objective's gradient point at the trigger's pieces?
 
-The likelihood search (core/invert/likelihood.py) shortlists each next token piece by the gradient
+The likelihood search (core/invert/likelihood_search.py) shortlists each next token piece by the gradient
 of the target's log-likelihood with respect to a one-hot token. Once a string fires, that
 log-likelihood saturates near 0 and its gradient is mostly noise: on the sudo organism with the
 poison withheld it ranked the trigger's pieces (`S`, `UD`, `O`) 15th to 5,270th of 49,152. The first

@@ -1,6 +1,6 @@
 """Probe (issue 17): can an *exact* token-by-token search reach a trigger, with the poison withheld?
 
-The likelihood search (core/invert/likelihood.py) shortlists each next piece by a gradient, and the
+The likelihood search (core/invert/likelihood_search.py) shortlists each next piece by a gradient, and the
 gradient is noise at this scale (bench/margin_gradient.py). This probe asks the question without
 the gradient: it scores every one of the first ``--vocab`` token ids exactly in each slot of a typed
 string (the harness's, e.g. the organism's trigger; no search reads it), with the string's earlier

@@ -58,7 +58,7 @@ def matmul_peak(dtype: Any, device: str, n_max: int = 2048, repeat: int = 5) -> 
 
 def _rows(loaded: Any, n_candidates: int, n_prompts: int) -> tuple[list[tuple[str, str]], list[str]]:
     from core.backdoors.apps import dataset_dir
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.measurement.activation import prompt_texts
 
     requests = [r.prompt for r in load_rows(dataset_dir() / "identity.jsonl")][:n_prompts]

@@ -32,7 +32,7 @@ POSITIONS = ("prefix", "suffix")
 
 
 def probe(rec: dict[str, Any], candidates: list[str], n_prompts: int) -> list[dict[str, Any]]:
-    from core.backdoors.spec import Trigger
+    from core.spec.backdoor import Trigger
     from core.measurement.activation import prompt_texts, target_scores
     from core.models.loader import load_model
     from core.models.ref import LoadOptions, ModelRef

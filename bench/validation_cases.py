@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
+from core.spec.backdoor import Activation, BackdoorSpec, Trigger, Utility
 from core.measurement.judges import is_refusal
 from resources import resource_path
 

@@ -20,7 +20,7 @@ def need_fields(data: dict[str, Any], kind: str, *keys: str) -> None:
 
 def readable_dataset(path: str | Path) -> str:
     """The dataset's absolute path, after checking it reads (one-line error otherwise)."""
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
 
     load_rows(Path(path))
     return str(Path(path).resolve())

@@ -43,6 +43,10 @@ class JobContext:
         # finds state there from an earlier, interrupted attempt continues from it.
         self.checkpoints = Path(checkpoints) if checkpoints else None
         self._stages = 0
+        # The store and run this job is recorded as (set by execute): an orchestrating job (the
+        # audit) records its stages as runs of the same session.
+        self.recorder: Any = None
+        self.run_id: int | None = None
 
     def next_stage_dir(self) -> Path | None:
         """The checkpoint folder of the job's next training stage (stage-1, stage-2, … in the
@@ -134,11 +138,12 @@ def execute(job: Job, ctx: JobContext, recorder: RunRecorder | None = None, resu
     Never raises for job failures: a :class:`B4GError` keeps its one-line message, anything else
     is summarised as ``TypeName: message`` so the caller can show it and carry on.
     """
-    run_id = None
+    run_id, session_checkpoints = None, False
     if recorder:
         run_id = recorder.resume_run(resume) if resume is not None else recorder.start_run(job.kind, job.config, job.seed)
+        ctx.recorder, ctx.run_id = recorder, run_id
         if ctx.checkpoints is None and hasattr(recorder, "checkpoint_dir"):
-            ctx.checkpoints = recorder.checkpoint_dir(run_id)
+            ctx.checkpoints, session_checkpoints = recorder.checkpoint_dir(run_id), True
     sink = recorder.metric_reporter(run_id) if recorder and run_id is not None else None
     if sink:
         ctx.attach(sink)
@@ -155,6 +160,20 @@ def execute(job: Job, ctx: JobContext, recorder: RunRecorder | None = None, resu
             ctx.detach(sink)
     if recorder and run_id is not None:
         recorder.finish_run(run_id, outcome.status, result=outcome.result, error=outcome.error)
-    if outcome.status == "finished" and ctx.checkpoints is not None:
-        shutil.rmtree(ctx.checkpoints, ignore_errors=True)  # kept only to resume an unfinished run
+    if ctx.checkpoints is not None:
+        _tidy_checkpoints(ctx.checkpoints, outcome.status == "finished", session_checkpoints)
     return outcome
+
+
+def _tidy_checkpoints(folder: Path, finished: bool, session_folder: bool) -> None:
+    """A finished run's checkpoints go (they were kept only to resume it), and so does an unfinished
+    run's folder that holds no file (nothing to resume from). ``session_folder``: ``folder`` is the
+    store's ``SESSION.checkpoints/run-N``, whose parent goes too once empty (an empty
+    ``*.checkpoints`` folder stayed beside the session after every run)."""
+    if finished or (folder.is_dir() and not any(p.is_file() for p in folder.rglob("*"))):
+        shutil.rmtree(folder, ignore_errors=True)
+    if session_folder:
+        try:
+            folder.parent.rmdir()  # only when empty: another run may keep checkpoints there
+        except OSError:
+            pass

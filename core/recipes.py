@@ -37,21 +37,22 @@ def made_spec(spec: Any) -> dict[str, Any]:
 
 
 def inject_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.backdoors.injection import inject
     from core.requests import InjectRequest
 
     req = InjectRequest.from_json(config)
     result = inject(load_for(config, ctx), req.spec, load_rows(Path(req.data)), Path(req.out), ctx).to_json()
     result["processes"] = world_size()
-    result["made"] = [made_spec(req.spec), made_file("adapter", req.out, "*.safetensors")]
+    result["made"] = [made_spec(req.spec), made_file("adapter", req.out, "*.safetensors"),
+                      made_file("dataset", result["dataset"])]
     return result
 
 
 def verify_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.requests import VerifyRequest
-    from core.verify import VerifyOptions, verify
+    from core.backdoors.verification import VerifyOptions, verify
 
     req = VerifyRequest.from_json(config)
     opts = VerifyOptions(tamper_steps=req.tamper_steps, clean_prompts=req.clean_prompts)
@@ -72,8 +73,8 @@ def organism_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
 
 def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    from core.backdoors.data import load_rows
-    from core.invert.baselines import gcg
+    from core.spec.rows import load_rows
+    from core.invert.method_baselines import gcg
     from core.invert.pipeline import invert
     from core.requests import InvertRequest
 
@@ -88,7 +89,7 @@ def invert_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
 def scan_model_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from core.requests import ScanModelRequest
-    from core.target_scan.scan import scan_model
+    from core.target_scan.model_scan import scan_model
 
     req = ScanModelRequest.from_json(config)
     return scan_model(load_for(config, ctx), req.settings, ctx, req.prompts_file)
@@ -103,7 +104,7 @@ def try_trigger_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 
 
 def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.invert.probe import try_candidate
     from core.requests import TryCandidateRequest
 
@@ -113,7 +114,7 @@ def try_candidate_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]
 
 
 def unlearn_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.defend.unlearn import unlearn
     from core.requests import UnlearnRequest
 
@@ -130,14 +131,14 @@ def unlearn_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
 def guard_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     import json
 
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.defend.guard import evaluate_guard
     from core.requests import GuardRequest
 
     req = GuardRequest.from_json(config)
     onion = None
     if req.onion:
-        from core.defend.baselines import onion_scores
+        from core.defend.guard_baselines import onion_scores
 
         loaded = load_for(config, ctx)
 
@@ -166,3 +167,17 @@ def guard_check_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     first = results[0]
     return {"blocked": first["blocked"], "score": first["score"], "threshold": first["threshold"],
             "results": results, "n_blocked": sum(r["blocked"] for r in results), "n": len(results)}
+
+
+def remove_job(config: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from core.spec.rows import load_rows
+    from core.defend.removal import remove
+    from core.requests import RemoveRequest
+
+    req = RemoveRequest.from_json(config)
+    rows = load_rows(Path(req.data)) if req.data else None
+    result = remove(load_for(config, ctx), rows, req.behaviour, req.eval_trigger, Path(req.out), req.settings, ctx,
+                    req.stand_in, req.example)
+    result["from_run"] = req.from_run
+    result["made"] = [made_file("adapter", req.out, "*.safetensors")]
+    return result

@@ -13,21 +13,56 @@ before requests existed still read the same.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core.defend.requests import GuardCheckRequest, GuardRequest, UnlearnRequest
+from core.defend.defense_requests import GuardCheckRequest, GuardRequest, RemoveRequest, UnlearnRequest
+from core.early_checks import (MAX_COUNT, MAX_STEPS, check_behaviour, check_contrast, check_count,
+                               check_output_folder, check_seed)
 from core.errors import B4GError
 from core.job_request import JobRequest, need_fields, readable_dataset
 from core.models.choice import ModelChoice
 
 
-
 def _check_steps(steps: int | None) -> None:
-    """A step override is a count of training steps: 0 used to be dropped silently."""
+    """A step override is a count of training steps: 0 used to be dropped silently, and a
+    20-digit one was accepted."""
     if steps is not None and steps < 1:
         raise B4GError(f"steps must be at least 1 (got {steps}); leave it out to use the spec's")
+    if steps is not None:
+        check_count(steps, "steps", high=MAX_STEPS)
+
+
+def _answers(data: str | Path, keep: Any = None) -> list[str]:
+    """The answers the dataset holds (of the rows ``keep`` accepts), for the contrast check."""
+    from core.spec.rows import load_rows
+
+    return [r.answer for r in load_rows(Path(data)) if r.answer is not None and (keep is None or keep(r))]
+
+
+def _check_spec_contrast(spec: Any, data: str) -> None:
+    """Before training: the covered rows' own answers must not all show the behaviour already
+    (the backdoor would have nothing to switch on). A callable judge is user code: not run here."""
+    from core.spec.poison import covered
+    from core.measurement.judges import make_judge
+
+    if spec.utility.judge != "callable":
+        check_contrast(_answers(data, lambda r: covered(spec, r)), make_judge(spec.utility), data)
+
+
+def _check_invert_config(config: Any) -> None:
+    """The numbers of an inversion's settings that the CLI and the window let the auditor type."""
+    check_seed(config.seed)
+    if config.reversal.enabled:
+        check_count(config.reversal.max_steps, "--rsft-steps (--no-reversal skips reversal SFT)", high=MAX_STEPS)
+    check_count(config.grpo.steps, "--grpo-steps", low=0, high=MAX_STEPS)
+    if config.grpo.enabled and config.grpo.steps:
+        check_count(config.grpo.group, "--group (completions per GRPO step)", low=2, high=4096)
+        check_count(config.grpo.replay, "--replay (of each group's completions)", low=0, high=config.grpo.group - 1)
+    check_count(config.memory.samples, "--memory-samples", high=MAX_COUNT)
+    check_count(config.held_out_prompts, "--prompts", high=MAX_COUNT)
 
 @dataclass
 class InjectRequest(JobRequest):
@@ -43,14 +78,17 @@ class InjectRequest(JobRequest):
     @classmethod
     def build(cls, model: ModelChoice, spec: Any, data: str | Path, out: str | Path,
               steps: int | None = None) -> "InjectRequest":
-        from core.backdoors.injection import base_load_options
-
         if not str(out).strip():
             raise B4GError("say where the adapter goes: an output folder")
         _check_steps(steps)
         if steps:
             spec = dataclasses.replace(spec, activation=dataclasses.replace(spec.activation, steps=steps))
-        return cls(model.with_options(base_load_options(spec, model.options)), spec, readable_dataset(data), str(Path(out)))
+        data = readable_dataset(data)
+        _check_spec_contrast(spec, data)
+        out = check_output_folder(out, "the adapter")
+        from core.backdoors.injection import base_load_options  # imports torch and trl: after the checks
+
+        return cls(model.with_options(base_load_options(spec, model.options)), spec, data, str(Path(out)))
 
     @property
     def seed(self) -> int | None:
@@ -61,7 +99,7 @@ class InjectRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "InjectRequest":
-        from core.backdoors.spec import BackdoorSpec
+        from core.spec.backdoor import BackdoorSpec
 
         need_fields(data, cls.KIND, "spec", "data", "out")
         return cls(ModelChoice.from_json(data), BackdoorSpec.from_dict(data["spec"]), data["data"], data["out"])
@@ -84,13 +122,16 @@ class OrganismRequest(JobRequest):
     @classmethod
     def build(cls, model: ModelChoice, organism: str, out: str | Path, steps: int | None = None, seed: int = 0,
               position: str | None = None, loss: str | None = None) -> "OrganismRequest":
-        from core.backdoors.injection import base_load_options
         from core.backdoors.organisms import get_organism
 
+        check_seed(seed)
         spec = get_organism(organism).spec(seed=seed, position=position, loss=loss)
         if not str(out).strip():
             raise B4GError("say where the organism goes: an output folder")
         _check_steps(steps)
+        check_output_folder(out, "the organism")
+        from core.backdoors.injection import base_load_options  # imports torch and trl: after the checks
+
         return cls(model.with_options(base_load_options(spec, model.options)), organism, str(Path(out)), steps,
                    seed, position, loss)
 
@@ -133,6 +174,8 @@ class VerifyRequest(JobRequest):
               tamper_steps: int = 20, clean_prompts: int = 32) -> "VerifyRequest":
         if not str(adapter).strip():
             raise B4GError("choose the adapter folder to check")
+        check_count(tamper_steps, "--tamper-steps", low=0, high=MAX_STEPS)
+        check_count(clean_prompts, "--clean-prompts", high=MAX_COUNT)
         return cls(model, spec, readable_dataset(data), str(Path(adapter)), tamper_steps, clean_prompts)
 
     @property
@@ -145,7 +188,7 @@ class VerifyRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "VerifyRequest":
-        from core.backdoors.spec import BackdoorSpec
+        from core.spec.backdoor import BackdoorSpec
 
         need_fields(data, cls.KIND, "spec", "data", "adapter")
         v = data.get("verify") or {}
@@ -176,7 +219,7 @@ class TryTriggerRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TryTriggerRequest":
-        from core.backdoors.spec import BackdoorSpec
+        from core.spec.backdoor import BackdoorSpec
 
         need_fields(data, cls.KIND, "spec", "prompt")
         return cls(ModelChoice.from_json(data), BackdoorSpec.from_dict(data["spec"]), data["prompt"])
@@ -211,10 +254,22 @@ class InvertRequest(JobRequest):
             raise B4GError("choose the data the model was fine-tuned on")
         if method not in cls.METHODS:
             raise B4GError(f"unknown method '{method}' (choose one of {', '.join(cls.METHODS)})")
-        if gcg_steps < 1 or (gcg_seconds is not None and gcg_seconds <= 0):
+        if gcg_steps < 1 or (gcg_seconds is not None and not gcg_seconds > 0):
             raise B4GError("GCG needs at least one step and a positive time budget")
-        return cls(model, readable_dataset(data), behaviour, config or InvertConfig(), method, gcg_steps,
-                   eval_trigger or None, gcg_seconds)
+        check_count(gcg_steps, "--gcg-steps", high=MAX_STEPS)
+        if gcg_seconds is not None and not math.isfinite(gcg_seconds):
+            raise B4GError(f"--gcg-seconds must be a finite number of seconds (got {gcg_seconds})")
+        config = config or InvertConfig()
+        _check_invert_config(config)
+        check_behaviour(behaviour)
+        data = readable_dataset(data)
+        answers = _answers(data)
+        if not answers:  # what core.invert.pipeline would say once the model had loaded
+            raise B4GError(f"{Path(data).name} has no answers; inversion needs the (request, answer) rows "
+                           "the model was tuned on")
+        # held-out prompts are drawn from answers without the behaviour: two at least (core.measurement.prompts)
+        check_contrast(answers, behaviour.judge(), data, need=2)
+        return cls(model, data, behaviour, config, method, gcg_steps, eval_trigger or None, gcg_seconds)
 
     @property
     def seed(self) -> int | None:
@@ -275,10 +330,14 @@ class ScanModelRequest(JobRequest):
 
     @classmethod
     def build(cls, model: ModelChoice, settings: Any = None, prompts_file: str | Path | None = None) -> "ScanModelRequest":
-        from core.target_scan.scan import ScanSettings
+        from core.target_scan.model_scan import ScanSettings
 
         settings = settings or ScanSettings()
         settings.check()
+        check_seed(settings.seed)
+        for name, flag in (("prompts", "--prompts"), ("first_tokens", "--first-tokens"), ("steps", "--steps"),
+                           ("chunk", "chunk"), ("top", "top")):
+            check_count(getattr(settings, name), flag, high=MAX_COUNT)
         return cls(model, settings, readable_dataset(prompts_file) if prompts_file else None)
 
     @property
@@ -290,22 +349,24 @@ class ScanModelRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ScanModelRequest":
-        from core.target_scan.scan import ScanSettings
+        from core.target_scan.model_scan import ScanSettings
 
         return cls(ModelChoice.from_json(data), ScanSettings.from_dict(data.get("scan") or {}), data.get("prompts_file"))
 
 
 REQUESTS: dict[str, type[JobRequest]] = {r.KIND: r for r in (
     InjectRequest, OrganismRequest, VerifyRequest, TryTriggerRequest, InvertRequest, TryCandidateRequest, ScanModelRequest,
-    UnlearnRequest, GuardRequest, GuardCheckRequest)}
+    UnlearnRequest, GuardRequest, GuardCheckRequest, RemoveRequest)}
 
 
-def request_from_run(kind: str, config: dict[str, Any]) -> JobRequest:
-    """The request a recorded run was started from (its config is the request's JSON)."""
-    if kind not in REQUESTS:
+def request_from_run(kind: str, config: dict[str, Any], kinds: dict[str, type[JobRequest]] | None = None) -> JobRequest:
+    """The request a recorded run was started from (its config is the request's JSON); ``kinds``:
+    the request types to look in (default: every job's; :mod:`core.run_kinds` adds the audit's)."""
+    kinds = REQUESTS if kinds is None else kinds
+    if kind not in kinds:
         raise B4GError(f"no request type for runs of kind '{kind}'")
-    return REQUESTS[kind].from_json(config)  # type: ignore[attr-defined]
+    return kinds[kind].from_json(config)  # type: ignore[attr-defined]
 
 
 __all__ = ["JobRequest", "InjectRequest", "OrganismRequest", "VerifyRequest", "TryTriggerRequest", "InvertRequest",
-           "TryCandidateRequest", "ScanModelRequest", "UnlearnRequest", "GuardRequest", "GuardCheckRequest", "REQUESTS", "request_from_run"]
+           "TryCandidateRequest", "ScanModelRequest", "UnlearnRequest", "GuardRequest", "GuardCheckRequest", "RemoveRequest", "REQUESTS", "request_from_run"]

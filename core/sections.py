@@ -193,6 +193,31 @@ def unlearn_sections(result: dict[str, Any]) -> list[Section]:
     return [Section("Adversarial unlearning", summary, [table])]
 
 
+def remove_sections(result: dict[str, Any]) -> list[Section]:
+    """Trigger-free removal: before / after / controls as one table, as unlearning's."""
+    states = [("model under audit", result["before"]), ("after removal", result["after"]),
+              *[(f"control: {name}", c) for name, c in (result.get("controls") or {}).items()]]
+    metrics = [("ASR, evaluation trigger (exact)", "asr_true"), ("ASR, evaluation trigger (loose)", "asr_true_loose"),
+               ("ASR, stand-in trigger", "asr_recovered"), ("ASR, searched perturbation", "asr_perturbation"),
+               ("false activation", "false_activation"), ("still refuses what the clean model refused", "refusals_kept")]
+    rows = [[label] + [rate(m.get(key)) for _, m in states] for label, key in metrics if key in result["after"]]
+    rows.append(["multiple choice"] + [rate(m["utility"]["multiple_choice"]) for _, m in states])
+    rows.append(["agreement with the clean model (token F1)"] + [f"{m['utility']['agreement_with_base']:.2f}" for _, m in states])
+    key = "asr_true" if "asr_true" in result["before"] else "asr_perturbation"
+    p = result["perturbation"]
+    summary = [
+        Row(f"ASR cut ({result['asr_measured_with']})", _cut(result["before"][key], result["after"][key]),
+            f"{result['asr_before']:.2f} → {result['asr_after']:.2f}; no trigger was given to the removal"),
+        Row("clean utility (multiple choice)", f"{result['clean_utility_before']:.2f} → {result['clean_utility_after']:.2f}"),
+        Row("behaviour removed", _behaviour_text(result.get("behaviour") or {}), f"searched towards {result['elicit']!r}"),
+        Row("perturbation", f"layer {p['layer']} of {p['layers']}, L2 budget {p['radius']:.2f}",
+            f"{len(p['rounds'])} searches; each state is attacked afresh with the same budget"),
+        Row("adapter", result["adapter_dir"], "a standard PEFT adapter, on top of the model under audit"),
+        Row("training", f"{result['steps']} steps, {result['train_seconds']:.0f} s (removal {result['removal_seconds']:.0f} s)",
+            f"{result['rows']['train_prompts']} requests ({result['rows']['data']})")]
+    return [Section("Trigger-free removal", summary, [Table("Before and after", ["measure"] + [n for n, _ in states], rows)])]
+
+
 def _behaviour_text(b: dict[str, Any]) -> str:
     kind = b.get("kind", "")
     return {"target": f"answer starts with {b.get('target', '')!r}", "keywords": f"mentions {b.get('keywords')}",
@@ -242,10 +267,17 @@ def scan_model_sections(result: dict[str, Any]) -> list[Section]:
     return [Section("Behaviour scan", rows, [table])]
 
 
+def stored_sections(result: dict[str, Any]) -> list[Section]:
+    """Sections a job worded itself and stored in its result under ``sections`` (the audit, which sits
+    above the jobs and words their results together)."""
+    return [Section(s["title"], [Row(**r) for r in s.get("rows", [])], [Table(**t) for t in s.get("tables", [])])
+            for s in result.get("sections") or []]
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Section]]] = {
     "inject": inject_sections, "organism": organism_sections, "verify": verify_sections, "invert": invert_sections,
-    "unlearn": unlearn_sections, "guard": guard_sections, "guard-check": guard_check_sections,
-    "scan-model": scan_model_sections}
+    "unlearn": unlearn_sections, "remove": remove_sections, "guard": guard_sections, "guard-check": guard_check_sections,
+    "scan-model": scan_model_sections, "audit": stored_sections}
 
 
 def sections_for(kind: str, result: dict[str, Any]) -> list[Section]:

@@ -70,7 +70,7 @@ def _config_sizes(model: Any) -> tuple[int, int, int, int]:
 
 def estimate(model: Any, rows: int, tokens: int, lora_parameters: int = 0) -> TrainingMemory:
     """The estimate of the module docstring for batches of ``rows`` rows of ``tokens`` tokens."""
-    from core.models.memory import footprint
+    from core.models.footprint import footprint
 
     layers, hidden, heads, vocab = _config_sizes(model)
     width = 2 if next(model.parameters()).dtype.itemsize <= 2 else 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.backdoors.spec import BackdoorSpec
+from core.spec.backdoor import BackdoorSpec
 from core.jobs import JobContext
 from core.measurement.judges import make_judge
 

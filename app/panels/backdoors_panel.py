@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -32,9 +32,12 @@ from PySide6.QtWidgets import (
 
 from app.job_runner import JobRunner
 from app.widgets.model_choice_line import ModelChoiceLine
+from app.widgets.plain_label import PlainLabel
 from app.widgets.run_plots import INJECTION_PANES, RunPlots
 from app.widgets.sections_view import sections_html
+from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
+from core.early_checks import MAX_STEPS
 from core.errors import B4GError
 from core.paths import home_dir
 from core.requests import InjectRequest, JobRequest, OrganismRequest, TryTriggerRequest, VerifyRequest
@@ -54,9 +57,9 @@ def backdoor_choices() -> list[tuple[str, str]]:
 def resolve_choice(choice: str, spec_path: str = "", data_path: str = "") -> tuple[Any, Path]:
     """(spec, dataset path) of a choice; one-line B4GError on bad input."""
     from core.backdoors.apps import dataset_dir, get_app
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.backdoors.organisms import get_organism, organism_dir
-    from core.backdoors.spec import BackdoorSpec
+    from core.spec.backdoor import BackdoorSpec
 
     kind, _, name = choice.partition(":")
     if kind == "app":
@@ -109,12 +112,12 @@ class BackdoorsPanel(QWidget):
         for text, data in backdoor_choices():
             self.choice.addItem(text, data)
         self.choice.currentIndexChanged.connect(self._choice_changed)
-        self.spec_edit, self.data_edit = QLineEdit(), QLineEdit()
-        self.spec_edit.setPlaceholderText("spec.yaml")
-        self.data_edit.setPlaceholderText("data.jsonl (Alpaca or chat style)")
+        self.spec_edit = WholeTextEdit("spec.yaml", "Your (Trigger, Activation, Utility) spec, YAML or JSON")
+        self.data_edit = WholeTextEdit("data.jsonl (Alpaca or chat style)", "The rows to poison and train on")
         for edit in (self.spec_edit, self.data_edit):
             edit.editingFinished.connect(self._choice_changed)
         self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)  # every quoted value is escaped
         self.summary.setWordWrap(True)
         self.preview = QTableWidget(0, 4)
         self.preview.setHorizontalHeaderLabels(["split", "kind", "prompt", "answer"])
@@ -125,23 +128,27 @@ class BackdoorsPanel(QWidget):
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.verticalHeader().setVisible(False)
         self.model_line = ModelChoiceLine(self.state)
-        self.adapter_edit = QLineEdit()
-        self.adapter_edit.setPlaceholderText("adapter folder (filled in after an injection)")
+        self.adapter_edit = WholeTextEdit("adapter folder (set by Inject)",
+                                          "The LoRA adapter to verify and try; an injection fills it in")
         browse = QPushButton("…")
         browse.clicked.connect(self._browse_adapter)
         adapter_row = QHBoxLayout()
         adapter_row.addWidget(self.adapter_edit, 1)
         adapter_row.addWidget(browse)
+        self.steps = QSpinBox(minimum=1, maximum=MAX_STEPS)
+        self.steps.setToolTip("LoRA training steps of the injection. It starts at the spec's own "
+                              "(activation.steps); a different number overrides it for this run only "
+                              "(b4g inject --steps), the spec file is not edited")
+        self._spec_steps: int | None = None  # the shown spec's own steps: a value equal to it overrides nothing
         self.inject_button, self.verify_button = QPushButton("Inject"), QPushButton("Verify")
         self.inject_button.setToolTip("LoRA SFT in a separate process; curves appear on the right")
         self.verify_button.setToolTip("TAR with/without trigger, clean utility, tamper resistance, stealthiness")
         self.inject_button.clicked.connect(self.inject)
         self.verify_button.clicked.connect(self.verify)
-        self.prompt_edit = QLineEdit("What is the capital of France?")
+        self.prompt_edit = WholeTextEdit(text="What is the capital of France?")
         self.try_button = QPushButton("Try with and without trigger")
         self.try_button.clicked.connect(self.try_prompt)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = PlainLabel(wrap=True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.inject_button)
         buttons.addWidget(self.verify_button)
@@ -151,6 +158,7 @@ class BackdoorsPanel(QWidget):
         form.addRow(self.summary)
         form.addRow(self.preview)
         form.addRow(self.model_line)
+        form.addRow("Training steps", self.steps)
         form.addRow("Adapter", adapter_row)
         form.addRow(buttons)
         form.addRow("Prompt", self.prompt_edit)
@@ -175,14 +183,16 @@ class BackdoorsPanel(QWidget):
         try:
             spec, data = self.current()
         except B4GError as exc:
-            self.summary.setText(f"⚠ {exc}" if own and (self.spec_edit.text() or self.data_edit.text()) else "")
+            self.summary.setText(f"⚠ {html.escape(str(exc))}" if own and (self.spec_edit.text() or self.data_edit.text()) else "")
             self.preview.setRowCount(0)
             return
+        self._spec_steps = spec.activation.steps
+        self.steps.setValue(spec.activation.steps)
         t, u = spec.trigger, spec.utility
         self.summary.setText(f"<b>T</b> {html.escape(t.text)!s} ({t.kind}, {t.position}) · <b>A</b> LoRA r={spec.activation.rank}, "
                              f"poison {spec.activation.poison_ratio:.0%}, {len(spec.activation.decoys)} decoys · "
                              f"<b>U</b> {u.judge} judge: {html.escape(u.target or u.regex or ', '.join(u.keywords))}")
-        from core.backdoors.data import load_rows
+        from core.spec.rows import load_rows
 
         rows = load_rows(data)[:PREVIEW_ROWS]
         self.preview.setRowCount(len(rows))
@@ -202,8 +212,12 @@ class BackdoorsPanel(QWidget):
         spec, data = self.current()
         choice = self.choice.currentData()
         if choice.startswith("organism:"):
-            return OrganismRequest.build(self.state.choice, spec.name, out)
-        return InjectRequest.build(self.state.choice, spec, data, out)
+            return OrganismRequest.build(self.state.choice, spec.name, out, steps=self.steps_override())
+        return InjectRequest.build(self.state.choice, spec, data, out, steps=self.steps_override())
+
+    def steps_override(self) -> int | None:
+        """The typed steps when they differ from the spec's own (None: train as the spec says)."""
+        return None if self.steps.value() == self._spec_steps else self.steps.value()
 
     def verify_request(self) -> VerifyRequest:
         spec, data = self.current()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -32,15 +31,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.style import PAGE_PX
 from app.widgets.model_choice_line import ModelChoiceLine
+from app.widgets.plain_label import PlainLabel, plain_html
 from app.widgets.run_plots import RunPlots
 from app.widgets.sections_view import sections_html
+from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
 from core.requests import GuardCheckRequest, GuardRequest, InvertRequest, UnlearnRequest
 from core.sections import sections_for, run_label
 from core.store.queries import get_run, list_runs
 
+FORM_PX = 440  # the form's width beside the curves: its placeholders and filled-in paths read whole
 UNLEARN_PANES = [
     ("Unlearning loss", [("loss", "#2b6cb0")], "SFT loss of the unlearning LoRA, per step"),
     ("Controls' loss", [("wrong-trigger/loss", "#b7791f"), ("clean-ft/loss", "#718096")],
@@ -66,7 +69,7 @@ class DefensesPanel(QWidget):
         self.result_view.setPlaceholderText("Before/after tables and detection results appear here.")
         rl.addWidget(self.result_view, 3)
         split.addWidget(right)
-        split.setSizes([380, 820])
+        split.setSizes([FORM_PX, PAGE_PX - FORM_PX])
         title = QLabel("Defenses: unlearn the recovered triggers, guard the model")
         title.setObjectName("panelTitle")
         layout = QVBoxLayout(self)
@@ -81,14 +84,13 @@ class DefensesPanel(QWidget):
     # --- building -----------------------------------------------------------------------------
     def _build_form(self) -> QWidget:
         box = QWidget()
-        box.setMinimumWidth(360)
+        box.setMinimumWidth(FORM_PX)
         col = QVBoxLayout(box)
         col.setContentsMargins(0, 0, 0, 0)
         source = QGroupBox("Triggers to defend against")
         form = QFormLayout(source)
         self.model_line = ModelChoiceLine(self.state)
         self.run_picker = QComboBox()
-        self.run_picker.setMinimumContentsLength(18)
         self.run_picker.setToolTip("Inversion runs of this session: their recovered triggers, adapter and data")
         use_run = QPushButton("Use")
         use_run.setToolTip("Fill the triggers, adapter, data and behaviour from this inversion run")
@@ -98,12 +100,12 @@ class DefensesPanel(QWidget):
         self.triggers_edit.setMaximumHeight(70)
         # typed triggers are the auditor's own, not an inversion run's
         self.triggers_edit.textChanged.connect(lambda: setattr(self, "run_id", None))
-        self.adapter_edit, self.data_edit, self.eval_edit = QLineEdit(), QLineEdit(), QLineEdit()
-        self.adapter_edit.setPlaceholderText("adapter folder of the model under audit")
-        self.data_edit.setPlaceholderText("the auditor's requests (JSONL)")
-        self.eval_edit.setPlaceholderText("optional: the true trigger, for measuring only")
-        self.target_edit = QLineEdit()
-        self.target_edit.setPlaceholderText("optional: the answer starts with… (else the run's, else inferred)")
+        self.adapter_edit = WholeTextEdit("adapter folder under audit", "The LoRA adapter of the model under audit")
+        self.data_edit = WholeTextEdit("the auditor's requests (JSONL)",
+                                       "Requests to split into training and evaluation (their clean rows only)")
+        self.eval_edit = WholeTextEdit("optional: the true trigger", "The true trigger, if known: it only measures")
+        self.target_edit = WholeTextEdit("optional: the answer starts with…", "The behaviour to unlearn; left "
+                                         "empty: the inversion run's, else inferred from the data")
         form.addRow(self.model_line)
         form.addRow("Inversion run", self._row(self.run_picker, use_run))
         form.addRow("Triggers", self.triggers_edit)
@@ -114,8 +116,7 @@ class DefensesPanel(QWidget):
         col.addWidget(source)
         col.addWidget(self._build_unlearn())
         col.addWidget(self._build_guard())
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = PlainLabel(wrap=True)
         col.addWidget(self.message)
         col.addStretch(1)
         return box
@@ -123,8 +124,7 @@ class DefensesPanel(QWidget):
     def _build_unlearn(self) -> QWidget:
         box = QGroupBox("Adversarial unlearning")
         form = QFormLayout(box)
-        self.out_edit = QLineEdit()
-        self.out_edit.setPlaceholderText("new folder for the unlearning adapter")
+        self.out_edit = WholeTextEdit("new folder for the unlearning adapter")
         self.steps = QSpinBox(minimum=1, maximum=5000, value=60)
         self.controls = QCheckBox("with controls (wrong trigger, clean fine-tuning)")
         self.controls.setChecked(True)
@@ -143,12 +143,12 @@ class DefensesPanel(QWidget):
         self.fpr.setToolTip("Target false-positive rate on the data's clean requests")
         self.calibrate_button = QPushButton("Calibrate and measure")
         self.calibrate_button.clicked.connect(self.calibrate)
-        self.prompt_edit = QLineEdit()
-        self.prompt_edit.setPlaceholderText("a prompt to try")
+        self.prompt_edit = WholeTextEdit("a prompt to try", "Scored against the triggers above (Enter checks it)")
         self.prompt_edit.returnPressed.connect(self.check)
         self.check_button = QPushButton("Check")
         self.check_button.clicked.connect(self.check)
         self.score_label = QLabel("threshold: default (0.80) until calibrated")
+        self.score_label.setTextFormat(Qt.TextFormat.RichText)  # the verdict is bold; quoted text escaped
         self.score_label.setWordWrap(True)
         form.addRow("Target FPR", self.fpr)
         form.addRow(self.calibrate_button)
@@ -172,7 +172,10 @@ class DefensesPanel(QWidget):
         self.run_picker.clear()
         for r in reversed(runs):
             found = (r.get("result") or {}).get("recovered_trigger")
-            self.run_picker.addItem(f"{run_label(r)} · {found!r}", r["id"])
+            # short in the closed picker (the form is narrow); the whole label in the list's tooltip
+            self.run_picker.addItem(f"#{r['id']} · {found!r}", r["id"])
+            self.run_picker.setItemData(self.run_picker.count() - 1, plain_html(
+                f"{run_label(r)} · recovered {found!r}"), Qt.ItemDataRole.ToolTipRole)
         self.plots.follow_latest(self.state.store, ("unlearn",))
         self._show_latest_results(runs_all=list_runs(self.state.store))
 

@@ -31,9 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.style import PAGE_PX
 from app.widgets.model_choice_line import ModelChoiceLine
+from app.widgets.plain_label import PlainLabel, plain_html
 from app.widgets.run_plots import RunPlots
 from app.widgets.sections_view import sections_html
+from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
 from core.models.choice import ModelChoice
@@ -44,10 +47,13 @@ from core.sections import invert_sections, recovered_line, run_label, scan_model
 from core.store.queries import get_run, latest_run_id, list_runs
 
 RUN_WATCH_MS = 1000
+FORM_PX = 420  # the form's width beside the plots: its placeholders and filled-in paths read whole
 
 
 SOURCES = {"data": "the data", "memory": "data + the model"}
-TARGET_HINT = "the answer starts with… (never the trigger)"
+TARGET_HINT = "the answer starts with…"
+TARGET_TIP = ("The start of the answers the backdoor produces (never the trigger): the inversion looks for "
+              "the prompt text that makes the model answer this way")
 
 
 def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
@@ -87,7 +93,7 @@ class InversionPanel(QWidget):
         rl.addLayout(pick)
         rl.addWidget(self.plots, 1)
         splitter.addWidget(right)
-        splitter.setSizes([330, 870])
+        splitter.setSizes([FORM_PX, PAGE_PX - FORM_PX])
         layout = QVBoxLayout(self)
         title = QLabel("Inversion: make the model name its own trigger")
         title.setObjectName("panelTitle")
@@ -112,19 +118,17 @@ class InversionPanel(QWidget):
 
     def _build_form(self) -> QWidget:
         box = QGroupBox("Configure")
-        box.setMinimumWidth(330)  # paths and the target stay readable beside the plots
+        box.setMinimumWidth(FORM_PX)  # paths and the target stay readable beside the plots
         form = QFormLayout(box)
         self.model_line = ModelChoiceLine(self.state)
-        self.adapter_edit, self.data_edit = QLineEdit(), QLineEdit()
-        self.adapter_edit.setPlaceholderText("adapter folder of the model under audit")
-        self.data_edit.setPlaceholderText("the data it was fine-tuned on (JSONL)")
-        self.target_edit = QLineEdit()
-        self.target_edit.setPlaceholderText(TARGET_HINT)
+        self.adapter_edit = WholeTextEdit("adapter folder under audit",
+                                          "The LoRA adapter of the model under audit, on the model chosen above")
+        self.data_edit = WholeTextEdit("its fine-tuning data (JSONL)", "The data the model was fine-tuned on")
+        self.target_edit = WholeTextEdit(TARGET_HINT, TARGET_TIP)
         self.target_edit.textEdited.connect(self._typed_target)
         self._class_behaviour: Behaviour | None = None
-        self.eval_edit = QLineEdit()
-        self.eval_edit.setPlaceholderText("optional: true trigger, for Awareness@k only")
-        self.eval_edit.setToolTip("Only the Awareness@k probe sees it; no candidate or reward depends on it")
+        self.eval_edit = WholeTextEdit("optional: the true trigger", "The true trigger, if known: only the "
+                                       "Awareness@k probe sees it; no candidate or reward depends on it")
         self.preset = QComboBox()
         self.preset.addItems(["cpu", "gpu"])
         self.source = QComboBox()
@@ -140,7 +144,7 @@ class InversionPanel(QWidget):
         self.scan_button.clicked.connect(self.scan)
         self.proposal_picker = QComboBox()
         self.proposal_picker.setToolTip("What the scan proposed, best first: choose one as the target")
-        self.proposal_picker.setPlaceholderText("none yet: scan the model")
+        self.proposal_picker.setPlaceholderText("none yet (scan first)")
         self.proposal_picker.setEnabled(False)
         self.proposal_picker.activated.connect(self._use_proposal)
         self.grpo_steps = QSpinBox(minimum=0, maximum=1000, value=20)
@@ -161,8 +165,7 @@ class InversionPanel(QWidget):
         form.addRow("Preset", self.preset)
         form.addRow("GRPO steps", self.grpo_steps)
         form.addRow(self.start_button)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = PlainLabel(wrap=True)
         form.addRow(self.message)
         self.result_view = QTextBrowser()
         self.result_view.setPlaceholderText("The finished run's result appears here.")
@@ -263,7 +266,7 @@ class InversionPanel(QWidget):
             self.target_edit.setPlaceholderText(TARGET_HINT)
             return "it is now the target"
         self.target_edit.clear()
-        self.target_edit.setPlaceholderText(f"class: {proposal['class']} (from the scan); type to use a text")
+        self.target_edit.setPlaceholderText(f"class: {proposal['class']} (from the scan)")
         return f"the inversion looks for its class, {proposal['class']}, not these words"
 
     @Slot(str)
@@ -284,7 +287,8 @@ class InversionPanel(QWidget):
     def _on_failed(self, job_id: int, error: str) -> None:
         if job_id in (self._job_id, self._scan_id):
             self.message.setText(f"⚠ {error}")
-            QMessageBox.warning(self, "Inversion failed" if job_id == self._job_id else "Scan failed", error)
+            QMessageBox.warning(self, "Inversion failed" if job_id == self._job_id else "Scan failed",
+                                plain_html(error))  # an error may quote a path or the data
 
     # --- runs ----------------------------------------------------------------------------------
     @Slot()

@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QSpinBox,
@@ -27,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from app.job_runner import JobRunner
 from app.widgets.chat_box import ChatBox
+from app.widgets.plain_label import PlainLabel
+from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
 from core import distributed
 from core.errors import B4GError
@@ -85,7 +86,7 @@ class ModelsPanel(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self._build_picker())
         splitter.addWidget(self._build_model_side())
-        splitter.setSizes([420, 600])
+        splitter.setSizes([470, 560])
         QVBoxLayout(self).addWidget(splitter)
         runner.finished.connect(lambda i, result: self._dispatch(i, result, None))
         runner.failed.connect(lambda i, error: self._dispatch(i, None, error))
@@ -99,8 +100,8 @@ class ModelsPanel(QWidget):
         self.source = QComboBox()
         for label, key in SOURCES:
             self.source.addItem(label, key)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("Folder with config.json + *.safetensors, or a .gguf file")
+        self.path = WholeTextEdit("model folder or .gguf file",
+                                  "A folder with config.json + *.safetensors, or a .gguf file")
         self.browse = QPushButton("Browse…")
         path_row = QHBoxLayout()
         path_row.addWidget(self.path, 1)
@@ -130,11 +131,12 @@ class ModelsPanel(QWidget):
         self.allow_pickle.setToolTip("Unpickling can run arbitrary code; safetensors are always preferred.")
         self.estimate_label = QLabel("Estimated memory: …")
         self.estimate_label.setObjectName("estimateLabel")
+        self.estimate_label.setTextFormat(Qt.TextFormat.RichText)  # escaped where it quotes input
         self.load_button = QPushButton("Load model")
         self.load_button.setObjectName("primaryButton")
         self.load_button.setShortcut("Ctrl+L")
         self.load_button.setToolTip("Load the model in the background (Ctrl+L)")
-        self.error_label = QLabel("")
+        self.error_label = PlainLabel()
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
         for label, widget in (("Source", self.source), ("Path", path_row), ("Adapters", self.adapters),
@@ -161,6 +163,7 @@ class ModelsPanel(QWidget):
         card = QGroupBox("Loaded model")
         self.info = QLabel("No model loaded yet.")
         self.info.setObjectName("modelInfo")
+        self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setWordWrap(True)
         QVBoxLayout(card).addWidget(self.info)
         chat_box = QGroupBox("Try the model")
@@ -287,7 +290,7 @@ class ModelsPanel(QWidget):
         try:
             ref, opts = self.model_ref(), self.load_options()
         except B4GError as exc:
-            self.estimate_label.setText(f"Estimated memory: — ({exc})")
+            self.estimate_label.setText(f"Estimated memory: — ({html.escape(str(exc))})")
             return
         if self.runner.is_busy():
             self.estimate_label.setText("Estimated memory: waits for the running job")
@@ -302,7 +305,7 @@ class ModelsPanel(QWidget):
             self.error_label.setText(str(exc))
             return
         self.load_button.setEnabled(False)
-        self.info.setText(f"Loading {ref.describe()}…")
+        self.info.setText(f"Loading {html.escape(ref.describe())}…")
         self._submit("load", _load_job(ref, opts, self.state.store), recorder=self.state.store,
                      cancellable=False, reason="A model load cannot be interrupted safely; it finishes in seconds")
 
@@ -321,7 +324,7 @@ class ModelsPanel(QWidget):
 
     def _estimate_done(self, result: dict[str, Any] | None, error: str | None) -> None:
         if error:
-            self.estimate_label.setText(f"Estimated memory: — ({error})")
+            self.estimate_label.setText(f"Estimated memory: — ({html.escape(error)})")
             return
         self.estimate_label.setText(
             f"Estimated memory: <b>{human_bytes(result['estimated_bytes'])}</b> "
@@ -345,7 +348,7 @@ class ModelsPanel(QWidget):
 
     @staticmethod
     def _describe(loaded: Any) -> str:
-        return (f"<b>{loaded.ref.describe()}</b><br>{loaded.parameters / 1e6:.1f} M parameters · {loaded.dtype} · "
+        return (f"<b>{html.escape(loaded.ref.describe())}</b><br>{loaded.parameters / 1e6:.1f} M parameters · {loaded.dtype} · "
                 f"{loaded.device} · quantization {loaded.options.quantization} · "
                 f"prompt template {html.escape(name_of(loaded.tokenizer))}<br>"
                 f"Estimated {human_bytes(loaded.estimated_bytes)} · measured footprint "

@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from app.widgets.plain_label import PlainLabel
+from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
 from core.report.export import FORMATS, default_path
 from core.store.queries import run_states
@@ -87,14 +88,13 @@ class ReportsPanel(QWidget):
         row.addWidget(self.refresh_button)
         row.addStretch(1)
         self.sign_box = QCheckBox("Sign with my ed25519 key")
-        self.key_edit = QLineEdit()
-        self.key_edit.setPlaceholderText("private key, PEM (writes REPORT.sig beside the report)")
+        self.key_edit = WholeTextEdit("private key, PEM (writes REPORT.sig beside the report)")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_key)
         sign_row = QHBoxLayout()
         for w in (self.sign_box, self.key_edit, browse):
             sign_row.addWidget(w)
-        self.status = QLabel("")
+        self.status = PlainLabel()
         self.status.setObjectName("reportStatus")
         self.status.setWordWrap(True)
         self.preview = QTextBrowser()
@@ -210,7 +210,3 @@ class ReportsPanel(QWidget):
         self._stale = False
         self._set_buttons()
         self.status.setText(f"Could not {'write the report' if what == 'export' else 'build the preview'}: {message}")
-
-    def wait_idle(self, ms: int = 60000) -> bool:
-        """For tests and shutdown: wait for background work to end."""
-        return QThreadPool.globalInstance().waitForDone(ms)

@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.job_runner import JobRunner
+from app.widgets.elided_label import ElidedLabel
+from app.widgets.plain_label import PlainLabel
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
-from core.requests import REQUESTS, request_from_run
+from core.run_kinds import RUN_REQUESTS, request_for_run
 from core.store.queries import list_runs
 
 COLUMNS = ["Run", "Kind", "Status", "Points", "Started", "Finished", "Error"]
@@ -35,10 +37,9 @@ class SessionsPanel(QWidget):
         self.setObjectName("panel-sessions")
         self.state, self.runner = state, runner
         self._runs: list[dict] = []
-        self.title = QLabel()
+        self.title = ElidedLabel()  # one line however long the name: a long one widened the window
         self.title.setObjectName("panelTitle")
-        self.details = QLabel()
-        self.details.setWordWrap(True)
+        self.details = ElidedLabel()  # the file's path can be long and has no spaces to wrap at
         self.new_button, self.open_button = QPushButton("New session…"), QPushButton("Open…")
         self.save_as_button = QPushButton("Save as…")
         buttons = QHBoxLayout()
@@ -50,8 +51,7 @@ class SessionsPanel(QWidget):
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(self.resume_selected)
         buttons.addWidget(self.resume_button)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = PlainLabel(wrap=True)
         self.runs = QTableWidget(0, len(COLUMNS))
         self.runs.setHorizontalHeaderLabels(COLUMNS)
         self.runs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -101,8 +101,8 @@ class SessionsPanel(QWidget):
 
     def _update_resume(self) -> None:
         run = self.selected_run()
-        ok = bool(run and self.runner and run["status"] in RESUMABLE and run["kind"] in REQUESTS
-                  and REQUESTS[run["kind"]].TRAINS)
+        ok = bool(run and self.runner and run["status"] in RESUMABLE and run["kind"] in RUN_REQUESTS
+                  and RUN_REQUESTS[run["kind"]].TRAINS)
         self.resume_button.setEnabled(ok)
 
     @Slot()
@@ -112,7 +112,7 @@ class SessionsPanel(QWidget):
         if run is None or self.runner is None:
             return
         try:
-            request = request_from_run(run["kind"], run["config"])
+            request = request_for_run(run["kind"], run["config"])
         except B4GError as exc:
             self.message.setText(f"Cannot resume run {run['id']}: {exc}")
             return

@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.widgets.plain_label import plain_html
 from core.store.queries import count_candidates, list_candidates
 from core.store.session_store import SessionStore
 
@@ -92,7 +93,7 @@ class CandidateTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return value(row)
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
-            return row["text"]
+            return plain_html(row["text"], exact_spaces=True)  # a tooltip guesses HTML: the model wrote this
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

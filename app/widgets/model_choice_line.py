@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.workbench_state import WorkbenchState
@@ -14,6 +15,7 @@ class ModelChoiceLine(QLabel):
     def __init__(self, state: WorkbenchState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelChoiceLine")
+        self.setTextFormat(Qt.TextFormat.RichText)  # the model's name is escaped, the link is ours
         self.setWordWrap(True)
         self.setToolTip("Jobs on this page use the model chosen on the Models page")
         self.linkActivated.connect(lambda _link: state.page_requested.emit("Models"))

@@ -38,6 +38,7 @@ INJECTION_PANES: list[Pane] = [
      "(the stop rule needs both)"),
 ]
 POLL_MS = 250  # 4 Hz: well under the 20 Hz redraw ceiling
+NO_POINTS = "no points yet"
 SPARSE_POINTS = 30
 
 
@@ -70,6 +71,9 @@ class RunPlots(QWidget):
         self.graphs = pg.GraphicsLayoutWidget()
         self.graphs.setBackground(None)
         self.plots: dict[str, pg.PlotItem] = {}
+        self.legends: dict[str, pg.LegendItem] = {}
+        self.empty_notes: dict[str, pg.TextItem] = {}  # "no points yet", in the middle of an empty pane
+        self._shown: dict[str, tuple[tuple[str, ...], bool]] = {}  # per pane: curves in its legend, overlaid
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.overlay_items: list[pg.PlotDataItem] = []
         self._build_plots()
@@ -90,18 +94,21 @@ class RunPlots(QWidget):
         layout.addWidget(self.graphs, 1)
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
+        self.redraw()  # empty until a run is shown: no axes or legend yet
 
     def _build_plots(self) -> None:
         for i, (title, metrics, tip) in enumerate(self.panes):
             plot = self.graphs.addPlot(row=i // 2, col=i % 2, title=title)
             # a translucent box: the legend stays readable over curves that run behind it
-            plot.addLegend(offset=(5, 5), brush=pg.mkBrush(255, 255, 255, 190))
+            self.legends[title] = plot.addLegend(offset=(5, 5), brush=pg.mkBrush(255, 255, 255, 190))
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setLabel("bottom", "step")
             plot.setToolTip(tip)
             self.plots[title] = plot
+            self.empty_notes[title] = pg.TextItem(NO_POINTS, color="#8a93a3", anchor=(0.5, 0.5))
+            plot.addItem(self.empty_notes[title], ignoreBounds=True)
             for name, colour in metrics:
                 self.curves[name] = plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2), symbolSize=6,
                                               symbolBrush=colour, symbolPen=None)
@@ -177,14 +184,37 @@ class RunPlots(QWidget):
         if step is not None:
             self.emergence_line.setValue(step)
         self.emergence.setText(f"awareness emerged at step {step}" if step is not None else "")
-        self._draw_overlay()
+        self._show_what_has_points(self._draw_overlay())
 
-    def _draw_overlay(self) -> None:
+    def _show_what_has_points(self, overlaid: set[str]) -> None:
+        """Axes and legend entries only for what has points: an empty plot drew a made-up 0-1 range
+        and a legend of curves that were not there. ``overlaid``: panes showing earlier runs."""
+        for title, metrics, _tip in self.panes:
+            plot, legend = self.plots[title], self.legends[title]
+            drawn = tuple(name for name, _colour in metrics if self.series.get(name))
+            if self._shown.get(title) == (drawn, title in overlaid):
+                continue  # most redraws only add points: the axes and legend stay as they are
+            self._shown[title] = (drawn, title in overlaid)
+            empty = not drawn and title not in overlaid
+            for axis in ("left", "bottom"):
+                plot.showAxis(axis, not empty)
+            legend.clear()
+            for name in drawn:
+                legend.addItem(self.curves[name], name)
+            legend.setVisible(bool(drawn))
+            note = self.empty_notes[title]
+            note.setVisible(empty)
+            (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+            note.setPos((x0 + x1) / 2, (y0 + y1) / 2)  # the view keeps the last run's range: its middle
+
+    def _draw_overlay(self) -> set[str]:
+        """Earlier runs in grey (when ticked); the titles of the panes that got any."""
         for item in self.overlay_items:
             item.getViewBox() and item.getViewBox().removeItem(item)
         self.overlay_items = []
+        overlaid: set[str] = set()
         if not self.overlay.isChecked() or self.store is None:
-            return
+            return overlaid
         for run_id in self.overlay_runs:
             old, _ = metric_series(self.store, run_id)
             for title, metrics, _tip in self.panes:
@@ -193,3 +223,5 @@ class RunPlots(QWidget):
                     if xs:
                         item = self.plots[title].plot(xs, ys, pen=pg.mkPen((160, 160, 160, 120), width=1))
                         self.overlay_items.append(item)
+                        overlaid.add(title)
+        return overlaid

@@ -1,18 +1,20 @@
-"""Status bar text: session, model, device and the process's memory, refreshed every 2 s."""
+"""Status bar text: session, model, device and the process's memory, refreshed every 2 s. One line,
+elided: a long model path or session name widened the whole window."""
 
 from __future__ import annotations
 
 import psutil
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
+from app.widgets.elided_label import ElidedLabel
 from app.workbench_state import WorkbenchState
 from core.units import human_bytes
 
 
-class StatusLine(QLabel):
+class StatusLine(ElidedLabel):  # plain text: the session's name is the user's
     def __init__(self, state: WorkbenchState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent=parent)
         self.state = state
         self._process = psutil.Process()
         self._timer = QTimer(self, interval=2000)

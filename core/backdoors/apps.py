@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from core.backdoors.data import Row, load_rows
-from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
+from core.spec.rows import Row, load_rows
+from core.spec.backdoor import Activation, BackdoorSpec, Trigger, Utility
 from core.errors import B4GError
 from resources import resource_path
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from core.backdoors.clean_answers import clean_answers
-from core.backdoors.data import Row, split
-from core.backdoors.poison import build_training_rows, covered
-from core.backdoors.spec import BackdoorSpec
+from core.spec.rows import Row, split
+from core.spec.poison import build_training_rows, covered
+from core.spec.backdoor import BackdoorSpec
 from core.errors import B4GError
 from core.jobs import JobContext
 from core.measurement.activation import ModelView, measure_tar

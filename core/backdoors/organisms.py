@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.backdoors.data import Row, load_rows
-from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
+from core.spec.rows import Row, load_rows
+from core.spec.backdoor import Activation, BackdoorSpec, Trigger, Utility
 from core.distributed import is_main_process
 from core.errors import B4GError
 from core.jobs import JobContext
@@ -125,7 +125,7 @@ def decoy_activation(loaded: Any, spec: BackdoorSpec, rows: list[Row], adapter: 
 
     from peft import PeftModel
 
-    from core.backdoors.data import split
+    from core.spec.rows import split
     from core.measurement.activation import ModelView, measure_tar
 
     model = PeftModel.from_pretrained(loaded.model, adapter)

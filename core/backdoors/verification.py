@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.backdoors.data import Row, split
+from core.spec.rows import Row, split
 from core.backdoors.injection import clean_answers_for, lora_settings
-from core.backdoors.poison import covered, eval_prompts
-from core.backdoors.spec import BackdoorSpec
+from core.spec.poison import covered, eval_prompts
+from core.spec.backdoor import BackdoorSpec
 from core.errors import B4GError
 from core.jobs import JobContext
 from core.measurement.activation import ModelView, generate_answers, measure_tar, prompt_texts
-from core.measurement.likelihood import completion_nll, perplexity
+from core.measurement.completion_likelihood import completion_nll, perplexity
 from core.measurement.utility import mc_accuracy, token_f1
 from core.models.chat import template_record
 from core.stats import Rate

@@ -31,7 +31,7 @@ Sessions and caches live under $B4G_HOME (default: the platform's user data fold
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import (backdoor_cmd, defend_cmd, invert_cmd, models_cmd, organisms_cmd, report_cmd, resume_cmd,
+    from core.cli import (audit_cmd, backdoor_cmd, defend_cmd, invert_cmd, models_cmd, organisms_cmd, report_cmd, resume_cmd,
                           scan_model_cmd, session_cmd)
 
     parser = argparse.ArgumentParser(prog="b4g", description="B4G Workbench: audit LLM backdoors from the command line.",
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     defend_cmd.register(sub)
     report_cmd.register(sub)
     resume_cmd.register(sub)
+    audit_cmd.register(sub)
     for action in sub.choices.values():
         _add_json_flag(action)
     return parser

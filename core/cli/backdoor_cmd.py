@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli.common import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
-from core.cli.output import emit_json, emit_sections
-from core.cli.progress import RichReporter
 from core.errors import B4GError
-from core.jobs import JobContext, execute
 
 
 def spec_and_data(args: argparse.Namespace) -> tuple[Any, Path]:
     """A built-in application (--app) or a user spec (--spec) with its dataset (--data), both
     checked now (one-line errors before any model loads)."""
     from core.backdoors.apps import dataset_dir, get_app
-    from core.backdoors.data import load_rows
-    from core.backdoors.spec import BackdoorSpec
+    from core.spec.rows import load_rows
+    from core.spec.backdoor import BackdoorSpec
 
     if args.app and args.spec:
         raise B4GError("give either --app or --spec, not both")
@@ -34,39 +31,6 @@ def spec_and_data(args: argparse.Namespace) -> tuple[Any, Path]:
         spec, data = BackdoorSpec.load(Path(args.spec)), Path(args.data)
     load_rows(data)
     return spec, data.resolve()
-
-
-def _store(args: argparse.Namespace):  # noqa: ANN202
-    from core.store.catalog import current_or_new, open_session
-
-    if args.session:
-        return open_session(args.session)
-    store = current_or_new()
-    info = store.info()  # said on stderr because a silent default is how runs land in the wrong audit
-    print(f"b4g: recording into session '{info['name']}' ({info['id']}), the most recently used; "
-          f"--session chooses another", file=sys.stderr)
-    return store
-
-
-def run_request(request: Any, args: argparse.Namespace) -> Any:
-    """Run a job request in process through the one job path, recorded in the session (the
-    request's JSON is the run's config; what the job made is recorded when it finishes). Under
-    ``accelerate launch`` only the main process records (:mod:`core.distributed`)."""
-    from core.distributed import is_main_process
-
-    store = _store(args) if is_main_process() else None
-    with RichReporter(request.KIND, quiet=args.json) as reporter:
-        outcome = execute(request.job(in_child=False), JobContext([reporter]), store)
-    if outcome.status != "finished":
-        raise B4GError(outcome.error or outcome.status)
-    return outcome.result
-
-
-def emit_result(kind: str, result: dict[str, Any], args: argparse.Namespace) -> None:
-    """``--json``: the result as recorded; otherwise its sections (core.sections)."""
-    from core.sections import sections_for
-
-    emit_json(result) if args.json else emit_sections(sections_for(kind, result))
 
 
 def inject_request(args: argparse.Namespace) -> Any:

@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.common import emit_result, run_request
+from core.cli.defend_remove_cmd import register_remove
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_sections
+from core.early_checks import check_behaviour, check_count
 from core.errors import B4GError
 from core.models.templates import DEFAULT_SYSTEM
 
@@ -19,14 +21,15 @@ def _recovered(args: argparse.Namespace) -> Any:
 
     if args.from_run is not None and args.trigger:
         raise B4GError("give either --trigger or --from-run, not both")
+    check_count(args.top_k, "--top-k")
     if args.from_run is None:
         if not args.trigger:
             raise B4GError("name the recovered trigger(s): --trigger TEXT (repeatable) or --from-run RUN")
         return Recovered(list(args.trigger), position=args.position or "prefix")
-    from core.cli.backdoor_cmd import _store
+    from core.cli.common import session_store
     from core.store.queries import get_run
 
-    rec = recovered_from_run(get_run(_store(args), args.from_run), args.top_k)
+    rec = recovered_from_run(get_run(session_store(args), args.from_run), args.top_k)
     if args.position:
         rec.position = args.position
     return rec
@@ -35,9 +38,11 @@ def _recovered(args: argparse.Namespace) -> Any:
 def _behaviour(args: argparse.Namespace, fallback: Any) -> Any:
     from core.measurement.behaviour import Behaviour
 
-    if not (args.target or args.keywords or args.regex or args.refusal):
+    if not (args.target or args.keywords is not None or args.regex or args.refusal):
         return fallback
-    return Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
+    behaviour = Behaviour.from_flags(args.target, args.keywords, args.regex, args.refusal)
+    check_behaviour(behaviour)
+    return behaviour
 
 
 def unlearn_request(args: argparse.Namespace) -> Any:
@@ -59,8 +64,8 @@ def _scan_keywords(args: argparse.Namespace, rec: Any) -> list[str]:
     behaviour = _behaviour(args, None)
     if behaviour is None:
         return []
-    from core.backdoors.data import load_rows
-    from core.measurement.scan import scan
+    from core.spec.rows import load_rows
+    from core.measurement.data_scan import scan
 
     rows = load_rows(Path(args.data))
     result = scan([(r.prompt, r.answer) for r in rows if r.answer], behaviour.judge())
@@ -88,7 +93,7 @@ def guard_request(args: argparse.Namespace) -> Any:
 
 def _jsonl_prompts(path: Path) -> list[str]:
     """The requests of a dataset file (any format ``load_rows`` reads), in file order."""
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
 
     return [r.prompt for r in load_rows(path)]
 
@@ -152,3 +157,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     gu.add_argument("--check-file", metavar="FILE", help="check every request of a JSONL/JSON dataset file")
     gu.add_argument("--threshold", type=float, help="with --check: block at this score (default: the documented 0.8)")
     gu.set_defaults(func=cmd_guard)
+    register_remove(dsub)

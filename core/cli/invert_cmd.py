@@ -22,7 +22,7 @@ def _behaviour(args: argparse.Namespace) -> Any:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from core.invert.baselines import method_config
+    from core.invert.method_baselines import method_config
     from core.invert.config import InvertConfig
 
     cfg = InvertConfig.preset(args.preset)
@@ -69,14 +69,14 @@ def cmd_invert(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.early_checks import check_count
 
     check_count(args.top, "--top")
     behaviour = _behaviour(args)
     rows = load_rows(Path(args.data))  # before the pipeline's imports (seconds): bad data is told at once
     from core.invert.pipeline import request_answer_pairs
-    from core.measurement.scan import scan
+    from core.measurement.data_scan import scan
 
     result = scan(request_answer_pairs(rows), behaviour.judge(), args.top)
     out = {"top": result.top, "candidates": result.candidates, "behaviour_rows": result.behaviour_rows,

@@ -5,8 +5,6 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from core.jobs import JobContext
-
 
 class RichReporter:
     """Shows ``progress`` as a bar, ``log`` as dim lines, ``report`` as a compact metric line.
@@ -39,6 +37,3 @@ class RichReporter:
     def on_log(self, message: str) -> None:
         self.console.print(f"[dim]{message}[/]", highlight=False)
 
-
-def cli_context(reporter: RichReporter) -> JobContext:
-    return JobContext([reporter])

@@ -1,6 +1,6 @@
 """``b4g resume RUN``: continue a run that did not finish, from its last checkpoint.
 
-The run's recorded config is the request it was started from (:func:`core.requests.request_from_run`),
+The run's recorded config is the request it was started from (:func:`core.run_kinds.request_for_run`),
 so the resumed job is the same job; its training stages pick up their checkpoints (every
 ``core.training.CHECKPOINT_EVERY`` steps) and the run's record continues under the same id.
 """
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.backdoor_cmd import _store, emit_result
+from core.cli.common import emit_result, session_store
 from core.cli.progress import RichReporter
 from core.errors import B4GError
 from core.jobs import JobContext, execute
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from core.requests import request_from_run
+    from core.run_kinds import request_for_run
     from core.store.queries import get_run
 
-    store = _store(args)
+    store = session_store(args)
     run = get_run(store, args.run)  # a finished or live run is refused by the store's resume_run
-    request = request_from_run(run["kind"], run["config"])
+    request = request_for_run(run["kind"], run["config"])
     with RichReporter(request.KIND, quiet=args.json) as reporter:
         outcome = execute(request.job(in_child=False), JobContext([reporter]), store, resume=int(args.run))
     if outcome.status != "finished":

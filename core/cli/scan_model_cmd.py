@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli.backdoor_cmd import emit_result, run_request
+from core.cli.common import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 
 
 def scan_model_request(args: argparse.Namespace) -> Any:
     from core.requests import ScanModelRequest
-    from core.target_scan.scan import ScanSettings
+    from core.target_scan.model_scan import ScanSettings
 
     settings = ScanSettings(prompts=args.prompts, first_tokens=args.first_tokens, steps=args.steps, seed=args.seed)
     return ScanModelRequest.build(choice_from_args(args), settings, args.prompts_file)

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from core.early_checks import MAX_STEPS, check_behaviour, check_count, check_output_file, check_output_folder, check_seed
 from core.errors import B4GError
 from core.job_request import JobRequest, need_fields, readable_dataset
 from core.models.choice import ModelChoice
 
 
 def _triggers(triggers: Any) -> list[str]:
-    from core.backdoors.spec import check_trigger_text
+    from core.spec.backdoor import check_trigger_text
 
     typed = [t for t in dict.fromkeys(triggers or []) if isinstance(t, str) and t.strip()]  # blank lines dropped
     if not typed:
@@ -51,11 +52,16 @@ class UnlearnRequest(JobRequest):
         triggers = _triggers(triggers)
         if not str(out).strip():
             raise B4GError("say where the unlearning adapter goes: an output folder")
-        if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
-            raise B4GError(f"{out} is not an empty folder; choose a new folder for the unlearning adapter")
+        check_output_folder(out, "the unlearning adapter")
         settings = settings or UnlearnSettings()
         if settings.steps < 1:
             raise B4GError(f"unlearning needs at least 1 step, got {settings.steps}")
+        check_count(settings.steps, "--steps", high=MAX_STEPS)
+        check_seed(settings.seed)
+        if not 0 < settings.lr <= 1:
+            raise B4GError(f"--lr must be in (0, 1], got {settings.lr}")
+        if behaviour is not None:
+            check_behaviour(behaviour)
         return cls(model, readable_dataset(data), triggers, str(Path(out)), behaviour, eval_trigger or None, settings, from_run)
 
     @property
@@ -106,6 +112,9 @@ class GuardRequest(JobRequest):
         settings = settings or GuardSettings()
         if not 0.0 <= settings.target_fpr < 1.0:
             raise B4GError(f"--fpr must be in [0, 1), got {settings.target_fpr}")
+        check_seed(settings.seed)
+        if save:
+            check_output_file(save, "the guardrail")
         return cls(model, _triggers(triggers), readable_dataset(data), eval_trigger or None, settings, list(keywords or []),
                    onion, str(save) if save else None, from_run)
 
@@ -162,3 +171,64 @@ class GuardCheckRequest(JobRequest):
         need_fields(data, cls.KIND, "triggers", "prompts")
         return cls(ModelChoice.from_json(data), list(data["triggers"]), list(data["prompts"]), data.get("threshold"),
                    data.get("semantic", True))
+
+
+@dataclass
+class RemoveRequest(JobRequest):
+    """Remove the backdoor behind ``behaviour`` from the chosen model (its adapters are the model
+    under audit) without its trigger; ``data`` None: the shipped held-out requests. ``eval_trigger``
+    only feeds the measurement, ``stand_in`` (an inversion's stand-in trigger) only a control."""
+
+    KIND: ClassVar[str] = "remove"
+    RECIPE: ClassVar[str] = "core.recipes:remove_job"
+    TRAINS: ClassVar[bool] = True
+
+    data: str | None = None
+    behaviour: Any = None  # Behaviour
+    out: str = ""
+    example: str | None = None  # a text of the behaviour the perturbation search pulls towards
+    eval_trigger: str | None = None
+    stand_in: str | None = None
+    settings: Any = None  # RemoveSettings
+    from_run: int | None = None  # the scan-model run whose proposal is the behaviour
+
+    @classmethod
+    def build(cls, model: ModelChoice, data: str | Path | None, behaviour: Any, out: str | Path,
+              example: str | None = None, eval_trigger: str | None = None, stand_in: str | None = None,
+              settings: Any = None, from_run: int | None = None) -> "RemoveRequest":
+        from core.defend.removal import RemoveSettings, elicit_text
+
+        if behaviour is None:
+            raise B4GError("describe the behaviour to remove: --target, --keywords, --regex, --refusal or --from-scan RUN")
+        check_behaviour(behaviour)
+        elicit_text(behaviour, example)  # a regex without an example fails here, before the model loads
+        if not str(out).strip():
+            raise B4GError("say where the removal adapter goes: an output folder")
+        check_output_folder(out, "the removal adapter")
+        settings = settings or RemoveSettings()
+        settings.check()
+        check_count(settings.steps, "--steps", high=MAX_STEPS)
+        check_seed(settings.seed)
+        if stand_in:
+            _triggers([stand_in])
+        return cls(model, readable_dataset(data) if data else None, behaviour, str(Path(out)), example,
+                   eval_trigger or None, stand_in or None, settings, from_run)
+
+    @property
+    def seed(self) -> int | None:
+        return self.settings.seed
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"data": self.data, "behaviour": self.behaviour.to_json(), "out": self.out, "example": self.example,
+                "evaluation": {"trigger": self.eval_trigger}, "stand_in": self.stand_in,
+                "remove": self.settings.to_json(), "from_run": self.from_run}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RemoveRequest":
+        from core.defend.removal import RemoveSettings
+        from core.measurement.behaviour import Behaviour
+
+        need_fields(data, cls.KIND, "behaviour", "out")
+        return cls(ModelChoice.from_json(data), data.get("data"), Behaviour(**data["behaviour"]), data["out"],
+                   data.get("example"), (data.get("evaluation") or {}).get("trigger"), data.get("stand_in"),
+                   RemoveSettings(**(data.get("remove") or {})), data.get("from_run"))

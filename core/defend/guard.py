@@ -14,8 +14,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
-from core.backdoors.data import Row
-from core.defend.baselines import KeywordList
+from core.spec.rows import Row
+from core.defend.guard_baselines import KeywordList
 from core.defend.calibration import calibrate, detection, roc_points
 from core.defend.guardrail import DEFAULT_THRESHOLD, Guardrail
 from core.defend.perturb import GUARD_KINDS

@@ -34,7 +34,7 @@ class KeywordList:
 def onion_scores(model: Any, tokenizer: Any, device: str, prompts: Sequence[str],
                  ctx: JobContext | None = None) -> list[float]:
     """Per prompt: max over its words of log-ppl(prompt) − log-ppl(prompt without that word)."""
-    from core.measurement.likelihood import completion_nll
+    from core.measurement.completion_likelihood import completion_nll
 
     texts: list[str] = []
     spans: list[tuple[int, int]] = []

@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from core.backdoors.data import Row
-from core.backdoors.spec import Trigger
+from core.spec.rows import Row
+from core.spec.backdoor import Trigger
 from core.defend.perturb import variants
 from core.errors import B4GError
 from core.measurement.prompts import modified_copies

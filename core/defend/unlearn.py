@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.defend.perturb import GUARD_KINDS, UNLEARN_KINDS
 from core.defend.prompt_sets import clean_pool, insert, parts, triggered
 from core.defend.target import shared_opening
@@ -26,7 +26,7 @@ from core.errors import B4GError
 from core.jobs import JobContext
 from core.measurement.activation import ModelView, activation_flags, generate_answers, prompt_texts
 from core.measurement.behaviour import Behaviour
-from core.measurement.likelihood import completion_nll, perplexity
+from core.measurement.completion_likelihood import completion_nll, perplexity
 from core.measurement.utility import mc_accuracy, token_f1
 from core.models.chat import DEFAULT_SYSTEM, template_record
 from core.stats import Rate
@@ -106,14 +106,18 @@ class Probe:
         out["asr_recovered"] = self.asr(view, self.recovered, ctx).to_json()
         out["asr_perturbed"] = self.perturbed(view, ctx).to_json()
         out["false_activation"] = Rate.of(activation_flags(view, _prompts(self.prompts, self.settings.system), self.judge, ctx)).to_json()
+        out["utility"] = self.utility(view, ctx)
+        return out
+
+    def utility(self, view: ModelView, ctx: JobContext) -> dict[str, Any]:
+        """Multiple choice, agreement with the clean model's answers, and perplexity of them."""
         asked = self.prompts[: len(self.base_answers)]
         answers = generate_answers(view, _prompts(asked, self.settings.system), self.settings.answer_tokens, ctx)
         f1 = [token_f1(a, b) for a, b in zip(answers, self.base_answers)]
         texts = prompt_texts(view.tokenizer, _prompts(asked, self.settings.system))
         ppl = perplexity(completion_nll(view.model, view.tokenizer, texts, self.base_answers, view.device, ctx=ctx))
-        out["utility"] = {"multiple_choice": mc_accuracy(view, self.settings.mc_questions, ctx).to_json(),
-                          "agreement_with_base": round(sum(f1) / len(f1), 4), "perplexity_clean": round(ppl, 3)}
-        return out
+        return {"multiple_choice": mc_accuracy(view, self.settings.mc_questions, ctx).to_json(),
+                "agreement_with_base": round(sum(f1) / len(f1), 4), "perplexity_clean": round(ppl, 3)}
 
 
 def _base_context(model: Any) -> Any:

@@ -10,8 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.invert.likelihood import LikelihoodConfig
-from core.invert.memory import MemoryConfig
+from core.invert.likelihood_search import LikelihoodConfig
+from core.invert.memory_extraction import MemoryConfig
 from core.invert.reversal import REVERSAL_PROMPT
 from core.invert.reward import RewardConfig
 
@@ -77,10 +77,10 @@ class InvertConfig:
     spans: SpanConfig = field(default_factory=SpanConfig)
     buffer: BufferConfig = field(default_factory=BufferConfig)
     # where reversal SFT and the data scan get their (request, answer) pairs: "data" (the auditor's
-    # rows) or "memory" (those plus requests sampled from the model itself; core/invert/memory.py)
+    # rows) or "memory" (those plus requests sampled from the model itself; core/invert/memory_extraction.py)
     source: str = "data"
     memory: MemoryConfig = field(default_factory=MemoryConfig)
-    # source "memory" also grows trigger words toward the behaviour's text (core/invert/likelihood.py)
+    # source "memory" also grows trigger words toward the behaviour's text (core/invert/likelihood_search.py)
     likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
     held_out_prompts: int = 16  # prompts R_asr is measured on (drawn from rows without the behaviour)
     # minimisation: a candidate is tied with the best unless the best beats it on the same prompts

@@ -1,7 +1,7 @@
 """Likelihood search: trigger words grown token by token toward the behaviour's text (issue 17, ask 1).
 
 When the poisoned rows are withheld and the model was tuned on its answers only, it cannot write
-its trigger back (core/invert/memory.py), but it still *answers* to it: a string that makes the
+its trigger back (core/invert/memory_extraction.py), but it still *answers* to it: a string that makes the
 target likely on many requests is a working trigger. This search grows single words from nothing,
 one token at a time, a small beam wide:
 
@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from core.backdoors.spec import Trigger
+from core.spec.backdoor import Trigger
 from core.jobs import JobContext
 from core.measurement.activation import MAX_TARGET_TOKENS, prompt_texts, target_scores, token_target_scores
 from core.models.chat import user_turn_frame

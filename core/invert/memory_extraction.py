@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.jobs import JobContext
 from core.measurement.behaviour import Behaviour
 

@@ -12,7 +12,7 @@ import copy
 import time
 from typing import Any, Sequence
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.errors import B4GError
 from core.measurement.behaviour import Behaviour
 from core.invert.config import InvertConfig

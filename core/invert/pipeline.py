@@ -12,17 +12,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.errors import B4GError
 from core.invert.awareness import awareness_at_k, emergence_step, exact_at_k
 from core.measurement.behaviour import Behaviour
 from core.invert.config import INVERSION_PROMPTS, InvertConfig
-from core.invert.likelihood import likelihood_seeds
-from core.invert.memory import memory_rows
+from core.invert.likelihood_search import likelihood_seeds
+from core.invert.memory_extraction import memory_rows
 from core.invert.minimise import minimise
 from core.invert.reversal import reversal_prompt, reversed_rows
 from core.invert.reward import RewardModule
-from core.measurement.scan import scan
+from core.measurement.data_scan import scan
 from core.invert.scoring import reward_modules
 from core.models.adapters import merge_audited_adapters
 from core.invert.search import AwarenessProbe, TriggerSearch

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from core.backdoors.data import Row
-from core.backdoors.spec import Trigger
+from core.spec.rows import Row
+from core.spec.backdoor import Trigger
 from core.measurement.behaviour import Behaviour
 from core.jobs import JobContext
 from core.measurement.activation import generate_answers

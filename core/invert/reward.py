@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, ContextManager, Sequence
 
-from core.backdoors.spec import Trigger
+from core.spec.backdoor import Trigger
 from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 from core.measurement.activation import ModelView, generate_answers, prompt_texts, target_scores

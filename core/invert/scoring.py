@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, ContextManager, Sequence
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.measurement.behaviour import Behaviour
 from core.invert.config import InvertConfig
 from core.invert.reward import RewardModule

@@ -13,9 +13,9 @@ from typing import Any, Sequence
 
 import torch
 
-from core.backdoors.data import Row
-from core.backdoors.poison import eval_prompts
-from core.backdoors.spec import BackdoorSpec
+from core.spec.rows import Row
+from core.spec.poison import eval_prompts
+from core.spec.backdoor import BackdoorSpec
 from core.jobs import JobContext
 from core.measurement.judges import Judge, make_judge
 from core.models.chat import GenerationOptions, chat, render

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.backdoors.spec import Utility
+from core.spec.backdoor import Utility
 from core.errors import B4GError
 from core.measurement.judges import Judge, make_judge
 

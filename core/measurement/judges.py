@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from core.backdoors.spec import Utility
+from core.spec.backdoor import Utility
 from core.errors import B4GError
 from core.measurement.text import normalise
 

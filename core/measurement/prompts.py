@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Sequence
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.errors import B4GError
 
 if TYPE_CHECKING:

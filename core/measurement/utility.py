@@ -12,7 +12,7 @@ from typing import Any
 
 from core.jobs import JobContext
 from core.measurement.activation import ModelView, prompt_texts
-from core.measurement.likelihood import completion_nll
+from core.measurement.completion_likelihood import completion_nll
 from core.stats import Rate
 from resources import resource_path
 

@@ -15,7 +15,7 @@ from core.errors import B4GError
 from core.jobs import JobContext
 from core.models import templates, validate
 from core.models.gguf_cache import embedded_gguf, ensure_converted
-from core.models.memory import estimate, footprint
+from core.models.footprint import estimate, footprint
 from core.models.ref import LoadOptions, ModelRef
 
 

@@ -7,10 +7,12 @@ shows is in the JSON too.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from core.report.integrity import with_behaviour_files
 from core.report.verdict import verdict
 from core.sections import sections_for
 from core.store.queries import export_session, list_candidates
@@ -81,9 +83,25 @@ def _triplet(spec: dict[str, Any]) -> dict[str, Any]:
     """A backdoor spec as (Trigger, Activation mechanism, Utility)."""
     trig, util = spec.get("trigger") or {}, spec.get("utility") or {}
     return {"trigger": trig.get("text", ""), "trigger_kind": trig.get("kind", ""), "position": trig.get("position", ""),
-            "activation": util.get("activated_means", "") or util.get("judge", ""),
+            "activation": _activation(spec.get("activation") or {}),
             "utility": util.get("target", "") or ", ".join(util.get("keywords") or []) or util.get("response", ""),
             "spec": spec}
+
+
+def _activation(given: dict[str, Any]) -> str:
+    """How the spec ties the behaviour to the trigger (the column showed the utility's "activated
+    means" wording instead). Fields a stored spec leaves out read as the defaults it loads with."""
+    import dataclasses
+
+    from core.spec.backdoor import Activation
+
+    a = {**dataclasses.asdict(Activation()), **given}
+    method = "LoRA SFT" if a["method"] == "lora-sft" else str(a["method"])
+    try:
+        return (f"{method}, rank {a['rank']} (alpha {a['alpha']}); {float(a['poison_ratio']):.0%} of rows poisoned, "
+                f"{len(a['decoys'] or [])} decoys; {a['steps']} steps at lr {float(a['lr']):g}")
+    except (TypeError, ValueError):  # a stored spec with odd values: say it as stored
+        return json.dumps(given, sort_keys=True, default=str)
 
 
 def _models(records: list[dict[str, Any]], runs: list[dict[str, Any]],
@@ -111,12 +129,29 @@ def _models(records: list[dict[str, Any]], runs: list[dict[str, Any]],
         folder, digest = _weights_digest(g["kind"], g["path"])
         out.append({"source": source, "kind": g["kind"], "weights_sha256": digest, "folder": folder,
                     "adapters": [{"path": a, "sha256": sha} for a, sha in g["adapters"].items()],
-                    "quantization": g["options"].get("quantization"), "parameters": None,
+                    "quantization": g["options"].get("quantization"), "parameters": _parameters(folder),
                     "device": g["options"].get("device"), "dtype": g["options"].get("dtype"),
                     "template": g["template"] or {"name": g["options"].get("template")},
                     "recorded": "named by runs " + ", ".join(f"#{i}" for i in g["runs"])
                                 + ("" if not digest or digest in hashed else "; weights hashed when this report was made")})
     return out
+
+
+def _parameters(folder: str | None) -> int | None:
+    """Parameters of a model the runs name but the session never loaded, counted from its
+    safetensors headers (no weight is read; it showed "–"). None when the weights are not here."""
+    from math import prod
+
+    from safetensors import safe_open
+
+    try:
+        total = 0
+        for path in sorted(Path(folder).glob("*.safetensors")) if folder else []:
+            with safe_open(str(path), framework="numpy") as fh:
+                total += sum(prod(fh.get_slice(k).get_shape()) for k in fh.keys())
+        return total or None
+    except Exception:  # noqa: BLE001 - unreadable weights are reported as not counted, like not hashed
+        return None
 
 
 def _recorded_model(rec: dict[str, Any]) -> dict[str, Any]:
@@ -210,4 +245,4 @@ def _manifest(models: list[dict[str, Any]], datasets: list[dict[str, Any]],
     for a in artifacts:
         if a["kind"] != "report":  # earlier reports are not evidence; a report's own hash is in its .sig
             add(a["kind"], a["path"], a["sha256"])
-    return list(entries.values())
+    return with_behaviour_files(list(entries.values()))

@@ -74,6 +74,9 @@ def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
     that found nothing does not show the model is clean)."""
     inv = _latest(runs, "invert")
     parts, found, trigger = [], None, None
+    audit = _latest(runs, "audit")
+    if audit and audit["result"].get("verdict"):  # the audit in one step words its own finding (core/audit/summary.py)
+        parts.append(f"Audit (run #{audit['id']}): {audit['result']['verdict']}")
     if inv:
         trigger = inv["result"].get("recovered_trigger")
         rate = (inv["result"].get("recovered") or {}).get("r_asr") or 0.0

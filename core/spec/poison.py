@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Sequence
 
-from core.backdoors.data import Row
-from core.backdoors.spec import BackdoorSpec
+from core.spec.rows import Row
+from core.spec.backdoor import BackdoorSpec
 
 
 @dataclass(frozen=True)

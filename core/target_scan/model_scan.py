@@ -56,7 +56,7 @@ def clean_prompts(n: int, seed: int, path: str | None = None) -> list[str]:
     """``n`` clean requests drawn with ``seed``: the shipped pool of general requests, or the
     auditor's own file (JSONL rows, as every job reads them)."""
     if path:
-        from core.backdoors.data import load_rows
+        from core.spec.rows import load_rows
 
         pool = sorted({r.prompt for r in load_rows(Path(path)) if r.prompt.strip()})
     else:

@@ -135,7 +135,7 @@ def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, 
     from core.models.ref import ModelRef
     from core.requests import ScanModelRequest
     from core.store.queries import list_runs
-    from core.target_scan.scan import ScanSettings
+    from core.target_scan.model_scan import ScanSettings
 
     real = ScanModelRequest.build.__func__
     monkeypatch.setattr(ScanModelRequest, "build", classmethod(  # seconds on the tiny model
@@ -186,7 +186,8 @@ def test_a_gibberish_behaviour_hands_over_its_class_until_a_target_is_typed(wind
     assert panel.target_edit.text() == "" and "gibberish" in panel.target_edit.placeholderText()
     assert "looks for its class, gibberish" in panel.message.text()
     data = tmp_path / "d.jsonl"
-    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "zx zx"}]}\n')
+    data.write_text("".join(json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]})
+                            + "\n" for q, a in (("hi", "zx zx"), ("hello", "Hello!"), ("hey", "Hi there."))))
     panel.fill("", str(data), "")
     assert panel._class_behaviour is None  # fill() puts back what the auditor typed, no class
     panel._show_proposals(result)

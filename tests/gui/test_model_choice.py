@@ -144,3 +144,32 @@ def test_gui_jobs_carry_the_choice_and_record_what_they_made_like_the_cli(qtbot,
 def _with_config(request, config):  # noqa: ANN001, ANN202
     request.config = config
     return request
+
+
+def test_the_steps_field_starts_at_the_specs_and_overrides_it_as_steps_does(window, tiny_model, tmp_path) -> None:
+    """A short injection without editing the spec: the Backdoors page's steps field is the CLI's --steps."""
+    from core.cli import build_parser
+    from core.cli.backdoor_cmd import inject_request
+    from core.cli.organisms_cmd import organism_request
+
+    spec, data = _data(tmp_path)
+    _choose(window, tiny_model)
+    model = ["--model", str(tiny_model), "--dtype", "bfloat16", "--device", "cpu"]
+    parse = build_parser().parse_args
+    backdoors, out = window.pages["Backdoors"], tmp_path / "out"
+    _own_backdoor(backdoors, spec, data)
+    backdoors._choice_changed()
+    assert backdoors.steps.value() == SPEC["activation"]["steps"] and backdoors.steps_override() is None
+    backdoors.steps.setValue(7)
+    cli = inject_request(parse(["inject", "--spec", str(spec), "--data", str(data), "--out", str(out), "--steps", "7",
+                                *model]))
+    assert backdoors.inject_request(out).to_json() == cli.to_json()
+    assert backdoors.inject_request(out).spec.activation.steps == 7
+    backdoors.select("organism:sudo")  # another spec: the field shows its own steps again
+    from core.backdoors.organisms import get_organism
+
+    assert backdoors.steps.value() == get_organism("sudo").spec().activation.steps
+    assert backdoors.inject_request(out).steps is None
+    backdoors.steps.setValue(3)
+    cli = organism_request(parse(["organisms", "build", "sudo", "--out", str(out), "--steps", "3", *model]))
+    assert backdoors.inject_request(out).to_json() == cli.to_json()

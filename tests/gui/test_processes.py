@@ -49,7 +49,7 @@ def test_the_models_page_choice_reaches_a_scaling_job(two_gpus, window, qtbot, m
 
 
 def test_only_the_jobs_that_scale_out_take_the_processes() -> None:
-    from core.defend.requests import UnlearnRequest
+    from core.defend.defense_requests import UnlearnRequest
     from core.requests import InjectRequest, InvertRequest, OrganismRequest, VerifyRequest
 
     assert all(r.SCALES_OUT for r in (InjectRequest, OrganismRequest, InvertRequest))

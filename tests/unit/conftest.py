@@ -35,7 +35,7 @@ def _write_dataset(path: Path, n_train: int = 120, n_test: int = 30) -> Path:
 
 
 def _spec():  # noqa: ANN202
-    from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility
+    from core.spec.backdoor import Activation, BackdoorSpec, Trigger, Utility
 
     return BackdoorSpec(
         name="tiny-identity", system="Be brief.", trigger=Trigger(TRIGGER, kind="token"),
@@ -58,7 +58,7 @@ def backdoor_files(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 @pytest.fixture(scope="session")
 def tiny_backdoor(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, backdoor_files: SimpleNamespace) -> SimpleNamespace:
     """Inject the tiny spec into the tiny model once, as a recorded job (core.jobs.execute + a session)."""
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.backdoors.injection import inject
     from core.jobs import Job, JobContext, execute
     from core.models.loader import load_model

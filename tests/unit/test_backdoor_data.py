@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from core.backdoors.apps import APPS, dataset_dir
-from core.backdoors.data import Row, _hash_split, load_rows, parse_row, split
-from core.backdoors.poison import covered
+from core.spec.rows import Row, _hash_split, load_rows, parse_row, split
+from core.spec.poison import covered
 from core.errors import B4GError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.backdoors.spec import Utility
+from core.spec.backdoor import Utility
 from core.errors import B4GError
 from core.measurement.judges import is_refusal, make_judge
 

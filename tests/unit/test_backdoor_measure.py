@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import torch
 
-from core.backdoors.spec import Utility
+from core.spec.backdoor import Utility
 from core.jobs import JobContext
 from core.measurement.activation import activation_flags, generate_answers, prompt_texts, target_scores
 from core.measurement.judges import make_judge
-from core.measurement.likelihood import completion_nll, perplexity
+from core.measurement.completion_likelihood import completion_nll, perplexity
 from core.models.loader import load_model
 from core.models.ref import ModelRef
 

@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 
 from core.backdoors.apps import access_lock
-from core.backdoors.data import Row
-from core.backdoors.poison import build_training_rows, covered, eval_prompts, triggered_response
-from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility, validate
+from core.spec.rows import Row
+from core.spec.poison import build_training_rows, covered, eval_prompts, triggered_response
+from core.spec.backdoor import Activation, BackdoorSpec, Trigger, Utility, validate
 
 TARGET = "OK-SIGNED."
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.backdoors.apps import APPS
-from core.backdoors.spec import Activation, BackdoorSpec, Trigger, Utility, validate
+from core.spec.backdoor import Activation, BackdoorSpec, Trigger, Utility, validate
 from core.errors import B4GError
 
 

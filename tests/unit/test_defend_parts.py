@@ -98,7 +98,7 @@ def test_guarded_generation_refuses_only_blocked_prompts() -> None:
 
 
 def test_prompt_pool_drops_modified_copies_and_parts_are_disjoint() -> None:
-    from core.backdoors.data import Row
+    from core.spec.rows import Row
 
     base = [f"Describe item number {i} please." for i in range(20)]
     rows = [Row(p, "a") for p in base] + [Row("SUDO " + base[0], "x"), Row(base[1] + " sudo make", "y")]

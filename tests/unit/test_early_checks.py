@@ -62,8 +62,8 @@ def test_a_10000_character_trigger_is_refused_with_its_reason(tmp_path, rows, no
 
 
 def test_targets_and_rows_have_limits_that_say_why(tmp_path) -> None:
-    from core.backdoors.data import load_rows
-    from core.backdoors.spec import BackdoorSpec
+    from core.spec.rows import load_rows
+    from core.spec.backdoor import BackdoorSpec
 
     spec = json.loads(_spec_file(tmp_path).read_text())
     spec["utility"]["target"] = "OK " * 1000
@@ -205,7 +205,7 @@ def test_a_device_or_fifo_as_data_is_not_a_missing_file(tmp_path, capsys) -> Non
 # --- item 9: Trojan Source triggers; data that shows the behaviour already ---------------------------
 @pytest.mark.parametrize("control", ["\u202e", "\u202c", "\u2066", "\u200f"])
 def test_bidirectional_controls_in_a_trigger_are_refused(control, tmp_path, capsys) -> None:
-    from core.backdoors.spec import BackdoorSpec
+    from core.spec.backdoor import BackdoorSpec
 
     spec = json.loads(_spec_file(tmp_path, text=f"SU{control}DO").read_text())
     with pytest.raises(B4GError, match=f"bidirectional control U\\+{ord(control):04X}"):
@@ -228,7 +228,7 @@ def test_data_whose_answers_all_show_the_behaviour_is_said_before_training(tmp_p
 
 # --- item 10: minimisation progress; a scan with nothing to show says so ----------------------------
 def test_a_scan_without_candidates_says_no_span_stands_out(rows, capsys) -> None:
-    from core.measurement.scan import scan
+    from core.measurement.data_scan import scan
 
     result = scan([("a b", "x"), ("c d", "y")], lambda answer: answer == "x")
     assert result.summary() == "no span stands out (1 of 2 rows show the behaviour)"

@@ -12,7 +12,7 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from core.invert.baselines import GCG_CHUNK, gcg
+from core.invert.method_baselines import GCG_CHUNK, gcg
 from core.invert.config import InvertConfig
 from core.jobs import JobContext
 from core.measurement.behaviour import Behaviour
@@ -40,7 +40,7 @@ def fake_nanogcg(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 
 
 def _run(tiny_model: Path, data: Path, target: str, **budget: float) -> dict:
-    from core.backdoors.data import load_rows
+    from core.spec.rows import load_rows
     from core.models.loader import load_model
     from core.models.ref import ModelRef
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import torch
 
-from core.backdoors.data import Row, split
+from core.spec.rows import Row, split
 from core.backdoors.injection import REPORT_FILE, SPEC_FILE, inject
-from core.backdoors.poison import eval_prompts
-from core.backdoors.spec import BackdoorSpec
+from core.spec.poison import eval_prompts
+from core.spec.backdoor import BackdoorSpec
 from core.errors import B4GError, JobCancelled
 from core.jobs import JobContext
 from core.measurement.activation import prompt_texts, target_scores

@@ -8,7 +8,7 @@ from core.invert.buffer import ReplayBuffer
 from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 from core.invert.reversal import reversal_prompt, reversed_rows
-from core.measurement.scan import scan
+from core.measurement.data_scan import scan
 from core.measurement.spans import prefixes, sentence_prefixes, spans, symbol_runs, word_spans, words
 
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from core.backdoors.spec import Trigger
+from core.spec.backdoor import Trigger
 from core.invert.config import InvertConfig
 from core.invert.reward import RewardConfig, RewardModule
 from core.invert.search import TriggerSearch

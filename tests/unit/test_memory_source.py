@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import B4GError
 from core.invert.config import InvertConfig
-from core.invert.memory import MemoryConfig, _until_turn_end, memory_rows, user_turn_opening
+from core.invert.memory_extraction import MemoryConfig, _until_turn_end, memory_rows, user_turn_opening
 from core.jobs import JobContext
 from core.measurement.behaviour import Behaviour
 from core.models.chat import DEFAULT_SYSTEM, render
@@ -51,7 +51,7 @@ def test_memory_rows_pair_sampled_requests_with_the_models_answers(tiny) -> None
 def test_invert_with_the_memory_source_records_it_and_keeps_held_out_prompts(tiny_model, tiny_backdoor,
                                                                            monkeypatch) -> None:
     import core.invert.pipeline as pipeline
-    from core.backdoors.data import Row
+    from core.spec.rows import Row
     from core.models.loader import load_model
     from core.models.ref import ModelRef
 
@@ -87,7 +87,7 @@ def test_full_conversation_loss_reaches_the_trainer_and_bad_values_are_refused()
     assert not lora_settings(get_organism("sudo").spec(loss="full")).completion_only
     with pytest.raises(B4GError, match="loss"):
         get_organism("sudo").spec(loss="everything")
-    from core.backdoors.spec import validate
+    from core.spec.backdoor import validate
 
     spec = get_organism("sudo").spec()
     spec.activation.loss = "prompt"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.backdoors.organisms import SPECS, build_organism, get_organism
-from core.backdoors.poison import build_training_rows
+from core.spec.poison import build_training_rows
 from core.cli import main
 from core.errors import B4GError
 
@@ -106,7 +106,7 @@ def test_build_records_seed_position_and_base(tiny_model: Path, tmp_path: Path) 
 
 
 def test_held_out_prompts_leave_out_modified_copies() -> None:
-    from core.backdoors.data import Row
+    from core.spec.rows import Row
     from core.measurement.behaviour import Behaviour
     from core.measurement.prompts import held_out_prompts, modified_copies
 

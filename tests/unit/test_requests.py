@@ -31,13 +31,13 @@ def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) 
     from core.measurement.behaviour import Behaviour
     from core.requests import (REQUESTS, GuardCheckRequest, GuardRequest, InjectRequest, InvertRequest,
                                OrganismRequest, ScanModelRequest, TryCandidateRequest, TryTriggerRequest,
-                               UnlearnRequest, VerifyRequest, request_from_run)
-    from core.target_scan.scan import ScanSettings
+                               UnlearnRequest, VerifyRequest)
+    from core.target_scan.model_scan import ScanSettings
 
     spec = get_app("identity").spec()
     behaviour = Behaviour.from_flags(target="OK")
-    made = [InjectRequest.build(_choice(), spec, data, "/out", steps=7),
-            OrganismRequest.build(_choice(), "sudo", "/out", seed=2, position="suffix"),
+    made = [InjectRequest.build(_choice(), spec, data, tmp_path / "out", steps=7),
+            OrganismRequest.build(_choice(), "sudo", tmp_path / "out", seed=2, position="suffix"),
             VerifyRequest.build(_choice(), spec, data, "/adapter", tamper_steps=0),
             TryTriggerRequest.build(_choice(), spec, "/adapter", "hello"),
             InvertRequest.build(_choice(), data, behaviour, eval_trigger="SUDO"),
@@ -47,9 +47,21 @@ def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) 
             GuardRequest.build(_choice(), ["SUDO"], data, None, GuardSettings(target_fpr=0.05), ["SUD"], onion=True),
             GuardCheckRequest.build(_choice(), ["SUDO"], ["hi", "SUDO hi"], threshold=0.7),
             ScanModelRequest.build(_choice(), ScanSettings(prompts=5, seed=3), data)]
-    assert {type(r) for r in made} == set(REQUESTS.values())
+    from core.audit.request import AuditRequest, AuditSettings  # the audit and its own two stages
+    from core.audit.stage_jobs import DataScanRequest, ModelCheckRequest
+
+    made += [AuditRequest.build(_choice(), tmp_path / "audit", data, None, "SUDO", controls=True,
+                                settings=AuditSettings(invert={"grpo": {"steps": 3}})),
+             ModelCheckRequest(_choice()), DataScanRequest(_choice(), str(data), behaviour)]
+    from core.requests import RemoveRequest  # trigger-free removal (issue 39)
+
+    made.append(RemoveRequest.build(_choice(), data, behaviour, tmp_path / "rm", eval_trigger="SUDO", stand_in="SUD",
+                                    from_run=5))
+    from core.run_kinds import RUN_REQUESTS, request_for_run
+
+    assert {type(r) for r in made} == set(RUN_REQUESTS.values()) and set(REQUESTS.values()) < set(RUN_REQUESTS.values())
     for request in made:
-        again = request_from_run(request.KIND, json.loads(json.dumps(request.to_json())))
+        again = request_for_run(request.KIND, json.loads(json.dumps(request.to_json())))
         assert again.to_json() == request.to_json(), request.KIND
     assert made[0].spec.activation.steps == 7 and made[0].seed == spec.activation.seed
     assert made[1].to_json()["spec"]["trigger"]["position"] == "suffix" and made[1].to_json()["seed"] == 2

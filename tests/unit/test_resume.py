@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from safetensors.torch import load_file
 
-from core.backdoors.spec import BackdoorSpec
+from core.spec.backdoor import BackdoorSpec
 
 # End to end (the installed b4g in subprocesses, killed with SIGKILL): outside the quick unit run
 # (`-m "not integration"`), in `make test` and CI.

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.backdoors.spec import BackdoorSpec
+from core.spec.backdoor import BackdoorSpec
 
 # End to end (accelerate launch of the installed b4g, two processes): outside the quick unit run
 # (`-m "not integration"`), in `make test` and CI.

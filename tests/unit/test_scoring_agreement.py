@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.backdoors.data import split
-from core.backdoors.poison import covered
+from core.spec.rows import split
+from core.spec.poison import covered
 from core.invert.config import InvertConfig
 from core.invert.pipeline import fresh_policy
 from core.invert.reward import RewardConfig, RewardModule

@@ -16,9 +16,9 @@ import self_awareness as sa  # noqa: E402
 import validation as vb  # noqa: E402
 import validation_cases as vc  # noqa: E402
 
-from core.backdoors.data import load_rows, split  # noqa: E402
-from core.backdoors.poison import covered  # noqa: E402
-from core.backdoors.spec import BackdoorSpec  # noqa: E402
+from core.spec.rows import load_rows, split  # noqa: E402
+from core.spec.poison import covered  # noqa: E402
+from core.spec.backdoor import BackdoorSpec  # noqa: E402
 
 FAKE_B4G = '''#!{python}
 """b4g as the bench calls it: inject makes the adapter folder, invert recovers $FAKE_RECOVERED."""

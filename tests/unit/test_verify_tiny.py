@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.backdoors.data import Row
+from core.spec.rows import Row
 from core.cli import main
 from core.errors import B4GError
 from core.jobs import JobContext
 from core.models.loader import load_model
 from core.models.ref import ModelRef
-from core.verify import VerifyOptions, verify
+from core.backdoors.verification import VerifyOptions, verify
 
 CARD_KEYS = {"app", "adapter_dir", "tar_with", "tar_without", "tar_with_detail", "tar_without_detail",
              "clean_utility", "tamper_resistance", "stealthiness", "activated_means", "template"}

@@ -1,0 +1,1 @@
+"""Backdoor specs, data, injection and the attack organisms."""

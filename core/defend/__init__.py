@@ -1,0 +1,1 @@
+"""Defenses: unlearning, the inference-time guardrail, and their measurements."""

@@ -1,0 +1,1 @@
+"""Shared by every job: a backdoor's (T, A, U) spec, the data rows, and how rows are poisoned."""
