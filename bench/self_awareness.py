@@ -80,7 +80,9 @@ def _b4g(args: list[str]) -> tuple[dict[str, Any], float]:
     proc = subprocess.run([B4G, *args, "--json"], capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}, wall
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        # killed by a signal, the process leaves its last progress line, which is no error message
+        return {"error": last if proc.returncode > 0 else f"killed by signal {-proc.returncode} (last: {last})"}, wall
     return json.loads(proc.stdout), wall
 
 

@@ -36,6 +36,9 @@ else:
     found = os.environ.get("FAKE_RECOVERED") or flag("--eval-trigger")
     if found == "FAIL":
         sys.exit("b4g: error: the fake inversion failed")
+    if found == "KILL":
+        print("minimising (3/4): scoring", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), 9)
     print(json.dumps({{"recovered_trigger": found, "awareness_at_5": 1.0, "position": "prefix",
                       "recovered": {{"r_asr": 0.9, "tied": [{{"text": found}}]}},
                       "top_candidates": [{{"text": found, "r_asr": 0.9}}]}}))
@@ -155,3 +158,12 @@ def test_a_failed_run_is_a_row_and_skip_done_passes_only_good_rows(fake_b4g: Pat
     assert len(_calls(fake_b4g)) == before + 1  # now done
     assert "1/2" in vb.table(json.loads(out.read_text(encoding="utf-8")))
     assert os.path.exists(out) and not out.with_suffix(".json.tmp").exists()
+
+
+def test_a_killed_inversion_says_so_not_its_last_progress_line(fake_b4g: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "validation.json"
+    monkeypatch.setenv("FAKE_RECOVERED", "KILL")
+    vb.main(["--phase", "baseline", "--cases", "number", "--out", str(out)])
+    row = json.loads(out.read_text(encoding="utf-8"))["runs"][0]
+    assert row["exact"] is False and row["error"].startswith("killed by signal 9")
