@@ -22,7 +22,9 @@ from core.defend.defense_requests import GuardCheckRequest, GuardRequest, Remove
 from core.early_checks import (MAX_COUNT, MAX_STEPS, check_behaviour, check_contrast, check_count,
                                check_output_folder, check_seed)
 from core.errors import B4GError
+from core.invert.config import METHODS
 from core.job_request import JobRequest, need_fields, readable_dataset
+from core.job_settings import check as check_settings
 from core.models.choice import ModelChoice
 
 
@@ -53,16 +55,15 @@ def _check_spec_contrast(spec: Any, data: str) -> None:
 
 
 def _check_invert_config(config: Any) -> None:
-    """The numbers of an inversion's settings that the CLI and the window let the auditor type."""
-    check_seed(config.seed)
+    """The limits that depend on other settings; each field's own limits are its declaration's
+    (core.invert.config, checked by core.job_settings.check)."""
     if config.reversal.enabled:
         check_count(config.reversal.max_steps, "--rsft-steps (--no-reversal skips reversal SFT)", high=MAX_STEPS)
-    check_count(config.grpo.steps, "--grpo-steps", low=0, high=MAX_STEPS)
     if config.grpo.enabled and config.grpo.steps:
         check_count(config.grpo.group, "--group (completions per GRPO step)", low=2, high=4096)
         check_count(config.grpo.replay, "--replay (of each group's completions)", low=0, high=config.grpo.group - 1)
-    check_count(config.memory.samples, "--memory-samples", high=MAX_COUNT)
-    check_count(config.held_out_prompts, "--prompts", high=MAX_COUNT)
+    check_settings(config)
+
 
 @dataclass
 class InjectRequest(JobRequest):
@@ -234,7 +235,7 @@ class InvertRequest(JobRequest):
     RECIPE: ClassVar[str] = "core.recipes:invert_job"
     TRAINS: ClassVar[bool] = True
     SCALES_OUT: ClassVar[bool] = True
-    METHODS: ClassVar[tuple[str, ...]] = ("full", "rsft-only", "grpo-only", "ask-only", "gcg")
+    METHODS: ClassVar[tuple[str, ...]] = METHODS
 
     data: str = ""
     behaviour: Any = None  # Behaviour
@@ -330,14 +331,13 @@ class ScanModelRequest(JobRequest):
 
     @classmethod
     def build(cls, model: ModelChoice, settings: Any = None, prompts_file: str | Path | None = None) -> "ScanModelRequest":
-        from core.target_scan.model_scan import ScanSettings
+        from core.target_scan.scan_settings import ScanSettings
 
         settings = settings or ScanSettings()
         settings.check()
-        check_seed(settings.seed)
-        for name, flag in (("prompts", "--prompts"), ("first_tokens", "--first-tokens"), ("steps", "--steps"),
-                           ("chunk", "chunk"), ("top", "top")):
-            check_count(getattr(settings, name), flag, high=MAX_COUNT)
+        check_settings(settings)
+        for name in ("chunk", "top"):
+            check_count(getattr(settings, name), name, high=MAX_COUNT)
         return cls(model, settings, readable_dataset(prompts_file) if prompts_file else None)
 
     @property
@@ -349,7 +349,7 @@ class ScanModelRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ScanModelRequest":
-        from core.target_scan.model_scan import ScanSettings
+        from core.target_scan.scan_settings import ScanSettings
 
         return cls(ModelChoice.from_json(data), ScanSettings.from_dict(data.get("scan") or {}), data.get("prompts_file"))
 

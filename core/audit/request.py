@@ -12,18 +12,11 @@ from typing import Any, ClassVar
 
 from core.early_checks import check_behaviour, check_output_folder, check_seed
 from core.errors import B4GError
+from core.invert.config import PRESETS
 from core.job_request import JobRequest, need_fields, readable_dataset
+from core.job_settings import paths_of, with_values
 from core.jobs import Job
 from core.models.choice import ModelChoice
-
-PRESETS = ("cpu", "gpu")
-
-
-def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``over``'s values, section by section (an override of one field keeps the rest)."""
-    return {**base, **{k: _merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                       for k, v in over.items()}}
-
 
 @dataclass
 class AuditSettings:
@@ -46,31 +39,29 @@ class AuditSettings:
         return cls(**{k: data[k] for k in ("scan", "invert", "unlearn", "guard", "remove", "top_k") if k in data})
 
     def invert_config(self, preset: str, source: str, seed: int) -> Any:
-        from core.invert.config import InvertConfig
+        from core.invert.config import invert_config
 
-        cfg = InvertConfig.from_dict(_merged(InvertConfig.preset(preset).to_dict(), self.invert))
-        cfg.source, cfg.seed = source, seed
-        return cfg
+        return invert_config(preset, "full", {**paths_of(self.invert), "source": source, "seed": seed})
 
     def scan_settings(self, seed: int) -> Any:
-        from core.target_scan.model_scan import ScanSettings
+        from core.target_scan.scan_settings import ScanSettings
 
-        return ScanSettings.from_dict({**self.scan, "seed": seed})
+        return with_values(ScanSettings(), {**paths_of(self.scan), "seed": seed})
 
     def unlearn_settings(self, position: str, controls: bool, seed: int) -> Any:
-        from core.defend.unlearn import UnlearnSettings
+        from core.defend.defense_settings import UnlearnSettings
 
-        return UnlearnSettings(**{**self.unlearn, "position": position, "controls": controls, "seed": seed})
+        return with_values(UnlearnSettings(), {**paths_of(self.unlearn), "position": position, "controls": controls, "seed": seed})
 
     def guard_settings(self, position: str, seed: int) -> Any:
-        from core.defend.guard import GuardSettings
+        from core.defend.defense_settings import GuardSettings
 
-        return GuardSettings(**{**self.guard, "position": position, "seed": seed})
+        return with_values(GuardSettings(), {**paths_of(self.guard), "position": position, "seed": seed})
 
     def remove_settings(self, controls: bool, seed: int) -> Any:
-        from core.defend.removal import RemoveSettings
+        from core.defend.defense_settings import RemoveSettings
 
-        return RemoveSettings(**{**self.remove, "controls": controls, "seed": seed})
+        return with_values(RemoveSettings(), {**paths_of(self.remove), "controls": controls, "seed": seed})
 
 
 # The recipe's own key (never recorded): where the audit's training stages run.

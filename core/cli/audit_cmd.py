@@ -18,6 +18,7 @@ from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_sections
 from core.cli.progress import RichReporter
 from core.errors import B4GError
+from core.invert.config import PRESETS
 
 
 def _behaviour(args: argparse.Namespace) -> Any:
@@ -90,6 +91,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sign", metavar="KEY.pem", help="sign the reports with this ed25519 private key (PEM)")
     p.add_argument("--controls", action="store_true",
                    help="also train the defenses' controls (wrong trigger, clean fine-tuning): about 3x the removal time")
-    p.add_argument("--preset", choices=("cpu", "gpu"), default="cpu", help="the inversion's budget (default cpu)")
+    p.add_argument("--preset", choices=tuple(PRESETS), default="cpu", help="the inversion's budget (default cpu)")
     p.add_argument("--seed", type=int, default=0, help="seed of every stage")
     p.set_defaults(func=cmd_audit)

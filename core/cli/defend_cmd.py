@@ -10,29 +10,28 @@ from core.cli.common import emit_result, run_request
 from core.cli.defend_remove_cmd import register_remove
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_sections
+from core.defend.defense_settings import GuardSettings, UnlearnSettings
+from core.defend.from_run import defense_settings, guard_keywords
 from core.early_checks import check_behaviour, check_count
 from core.errors import B4GError
-from core.models.templates import DEFAULT_SYSTEM
+from core.job_settings import add_flags, given
 
 
 def _recovered(args: argparse.Namespace) -> Any:
     """The triggers to defend against: typed (--trigger) or an inversion run's (--from-run)."""
-    from core.defend.from_run import Recovered, recovered_from_run
+    from core.defend.from_run import recovered_from
 
     if args.from_run is not None and args.trigger:
         raise B4GError("give either --trigger or --from-run, not both")
     check_count(args.top_k, "--top-k")
-    if args.from_run is None:
-        if not args.trigger:
-            raise B4GError("name the recovered trigger(s): --trigger TEXT (repeatable) or --from-run RUN")
-        return Recovered(list(args.trigger), position=args.position or "prefix")
-    from core.cli.common import session_store
-    from core.store.queries import get_run
+    if args.from_run is None and not args.trigger:
+        raise B4GError("name the recovered trigger(s): --trigger TEXT (repeatable) or --from-run RUN")
+    store = None
+    if args.from_run is not None:
+        from core.cli.common import session_store
 
-    rec = recovered_from_run(get_run(session_store(args), args.from_run), args.top_k)
-    if args.position:
-        rec.position = args.position
-    return rec
+        store = session_store(args)
+    return recovered_from(store, list(args.trigger), args.from_run, args.top_k)
 
 
 def _behaviour(args: argparse.Namespace, fallback: Any) -> Any:
@@ -46,49 +45,31 @@ def _behaviour(args: argparse.Namespace, fallback: Any) -> Any:
 
 
 def unlearn_request(args: argparse.Namespace) -> Any:
-    from core.defend.unlearn import UnlearnSettings
     from core.requests import UnlearnRequest
 
     rec = _recovered(args)
-    settings = UnlearnSettings(steps=args.steps, lr=args.lr, position=rec.position, controls=not args.no_controls,
-                               export_merged=args.export_merged, seed=args.seed, system=args.system)
+    settings = defense_settings(UnlearnSettings, rec, given(args, UnlearnSettings))
     return UnlearnRequest.build(choice_from_args(args), args.data, rec.triggers, args.out,
                                 _behaviour(args, rec.behaviour), args.eval_trigger, settings, rec.run_id)
 
 
-def _scan_keywords(args: argparse.Namespace, rec: Any) -> list[str]:
-    """The keyword-list baseline's words: the run's data scan, or a scan of --data when the
-    behaviour is described (otherwise no keyword baseline)."""
-    if rec.keywords:
-        return rec.keywords
-    behaviour = _behaviour(args, None)
-    if behaviour is None:
-        return []
-    from core.spec.rows import load_rows
-    from core.measurement.data_scan import scan
-
-    rows = load_rows(Path(args.data))
-    result = scan([(r.prompt, r.answer) for r in rows if r.answer], behaviour.judge())
-    return [str(c.get("surface") or c.get("text")) for c in result.candidates[:3]]
-
-
 def guard_request(args: argparse.Namespace) -> Any:
-    from core.defend.guard import GuardSettings
     from core.requests import GuardCheckRequest, GuardRequest
 
     rec = _recovered(args)
     choice = choice_from_args(args)
+    values = given(args, GuardSettings)
     if args.check is not None or args.check_file:
         if args.data:
             raise B4GError("--check / --check-file use a threshold (--threshold, or the default); "
                            "calibrate with --data separately")
         prompts = [args.check] if args.check is not None else _jsonl_prompts(Path(args.check_file))
-        return GuardCheckRequest.build(choice, rec.triggers, prompts, args.threshold, not args.no_semantic)
+        return GuardCheckRequest.build(choice, rec.triggers, prompts, args.threshold, values.get("semantic", True))
     if not args.data:
         raise B4GError("give --data FILE to calibrate and measure the guardrail, or --check TEXT to try a prompt")
-    settings = GuardSettings(target_fpr=args.fpr, semantic=not args.no_semantic, position=rec.position, seed=args.seed)
-    return GuardRequest.build(choice, rec.triggers, args.data, args.eval_trigger, settings, _scan_keywords(args, rec),
-                              args.onion, args.save, rec.run_id)
+    settings = defense_settings(GuardSettings, rec, values)
+    return GuardRequest.build(choice, rec.triggers, args.data, args.eval_trigger, settings,
+                              guard_keywords(rec, args.data, _behaviour(args, None)), args.onion, args.save, rec.run_id)
 
 
 def _jsonl_prompts(path: Path) -> list[str]:
@@ -120,15 +101,12 @@ def _trigger_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--trigger", action="append", default=[], metavar="TEXT", help="a recovered trigger (repeatable)")
     g.add_argument("--from-run", type=int, metavar="RUN", help="an inversion run of the session: its recovered triggers")
     g.add_argument("--top-k", type=int, default=3, help="with --from-run: how many of its triggers (default 3)")
-    g.add_argument("--position", choices=("prefix", "suffix", "random"),
-                   help="where triggers are inserted (default: the run's recovered position, else prefix)")
     g.add_argument("--eval-trigger", metavar="TEXT", help="the true trigger, for the evaluation only")
     b = p.add_argument_group("behaviour (optional: the run's, else inferred from the trigger's answers)")
     b.add_argument("--target", help="the answer starts with this text")
     b.add_argument("--keywords", nargs="+", metavar="WORD", help="the answer mentions any of these")
     b.add_argument("--regex", help="the answer matches this pattern")
     b.add_argument("--refusal", action="store_true", help="the answer refuses")
-    p.add_argument("--seed", type=int, default=0, help="seed of the prompt split, perturbations and training")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,19 +117,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     _trigger_arguments(un)
     un.add_argument("--data", required=True, metavar="FILE", help="the auditor's requests (the audited data)")
     un.add_argument("--out", required=True, metavar="DIR", help="new folder for the unlearning adapter")
-    un.add_argument("--steps", type=int, default=60, help="LoRA steps (default 60)")
-    un.add_argument("--lr", type=float, default=1e-3)
-    un.add_argument("--no-controls", action="store_true", help="skip the wrong-trigger and clean fine-tuning controls")
-    un.add_argument("--system", default=DEFAULT_SYSTEM, help="system message the requests are asked under")
-    un.add_argument("--export-merged", action="store_true", help="also write OUT/merged: a safetensors model")
+    add_flags(un.add_argument_group("settings (core/defend/defense_settings.py)"), UnlearnSettings)
     un.set_defaults(func=cmd_unlearn)
     gu = dsub.add_parser("guard", help="calibrate and measure the guardrail, or check prompts with it")
     add_model_arguments(gu)
     _trigger_arguments(gu)
     gu.add_argument("--data", metavar="FILE", help="clean requests: calibration and evaluation")
-    gu.add_argument("--fpr", type=float, default=0.02, help="target false-positive rate (default 0.02)")
+    add_flags(gu.add_argument_group("settings (core/defend/defense_settings.py)"), GuardSettings)
     gu.add_argument("--onion", action="store_true", help="add the ONION perplexity baseline (loads the model)")
-    gu.add_argument("--no-semantic", action="store_true", help="exact and fuzzy matching only (no embeddings)")
     gu.add_argument("--save", metavar="FILE", help="write the calibrated guardrail (triggers, threshold) as JSON")
     gu.add_argument("--check", metavar="TEXT", help="check one prompt: blocked or not, and its score")
     gu.add_argument("--check-file", metavar="FILE", help="check every request of a JSONL/JSON dataset file")

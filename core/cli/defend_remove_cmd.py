@@ -7,8 +7,9 @@ from typing import Any
 
 from core.cli.common import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
+from core.defend.defense_settings import RemoveSettings
 from core.errors import B4GError
-from core.models.templates import DEFAULT_SYSTEM
+from core.job_settings import add_flags, given, with_values
 
 
 def _from_scan(args: argparse.Namespace) -> tuple[Any, str]:
@@ -56,13 +57,10 @@ def _stand_in(args: argparse.Namespace) -> str | None:
 
 
 def remove_request(args: argparse.Namespace) -> Any:
-    from core.defend.removal import RemoveSettings
     from core.requests import RemoveRequest
 
     behaviour, example = _behaviour(args)
-    given = {k: getattr(args, k) for k in ("steps", "rounds", "depth", "radius", "lr") if getattr(args, k) is not None}
-    settings = RemoveSettings(**given, position=args.position, controls=not args.no_controls, system=args.system,
-                              seed=args.seed)
+    settings = with_values(RemoveSettings(), given(args, RemoveSettings))
     return RemoveRequest.build(choice_from_args(args), args.data, behaviour, args.out, example, args.eval_trigger,
                                _stand_in(args), settings, args.from_scan)
 
@@ -89,18 +87,9 @@ def register_remove(dsub: argparse._SubParsersAction) -> None:
                                                      "(default: the target, a refusal, the keywords or the proposal)")
     e = p.add_argument_group("evaluation and controls (never read by the removal)")
     e.add_argument("--eval-trigger", metavar="TEXT", help="the true trigger, for the evaluation only")
-    e.add_argument("--position", choices=("prefix", "suffix", "random"), default="prefix",
-                   help="where the evaluation and stand-in triggers are inserted (default prefix)")
     e.add_argument("--stand-in", metavar="TEXT", help="control: unlearn this stand-in trigger (a withheld-poison "
                                                       "inversion's) for the same steps")
     e.add_argument("--stand-in-run", type=int, metavar="RUN", help="control: the stand-in an inversion run recovered")
-    e.add_argument("--no-controls", action="store_true", help="skip the clean fine-tuning and stand-in controls")
-    t = p.add_argument_group("training (defaults chosen by measurement; see RemoveSettings)")
-    t.add_argument("--steps", type=int, help="LoRA steps in all")
-    t.add_argument("--rounds", type=int, help="perturbation searches (the first before training)")
-    t.add_argument("--depth", type=float, help="the perturbed layer as a share of the depth, 0 to 1")
-    t.add_argument("--radius", type=float, help="perturbation budget as a share of the layer's hidden-state norm")
-    t.add_argument("--lr", type=float)
-    p.add_argument("--system", default=DEFAULT_SYSTEM, help="system message the requests are asked under")
-    p.add_argument("--seed", type=int, default=0, help="seed of the request split, the searches and training")
+    add_flags(p.add_argument_group("settings (defaults chosen by measurement; core/defend/defense_settings.py)"),
+              RemoveSettings)
     p.set_defaults(func=cmd_remove)

@@ -9,7 +9,8 @@ from typing import Any
 from core.cli.common import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
 from core.cli.output import emit_json, emit_pairs
-from core.errors import B4GError
+from core.invert.config import METHODS, PRESETS, InvertConfig, invert_config
+from core.job_settings import add_flags, given
 
 
 def _behaviour(args: argparse.Namespace) -> Any:
@@ -21,33 +22,9 @@ def _behaviour(args: argparse.Namespace) -> Any:
     return behaviour
 
 
-def _config(args: argparse.Namespace) -> Any:
-    from core.invert.method_baselines import method_config
-    from core.invert.config import InvertConfig
-
-    cfg = InvertConfig.preset(args.preset)
-    if args.method != "gcg":
-        cfg = method_config(cfg, args.method)
-    for flag, (section, name) in {"rsft_steps": ("reversal", "max_steps"), "grpo_steps": ("grpo", "steps"),
-                                  "group": ("grpo", "group"), "replay": ("grpo", "replay")}.items():
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(getattr(cfg, section), name, value)
-    if args.no_reversal:
-        cfg.reversal.enabled = False
-    cfg.reward.position = args.position
-    cfg.source = args.source
-    if args.memory_samples is not None:
-        if args.memory_samples < 1:
-            raise B4GError("--memory-samples must be at least 1")
-        cfg.memory.samples = args.memory_samples
-    if args.no_likelihood:
-        cfg.likelihood.enabled = False
-    if args.prompts is not None:  # 0 used to be dropped silently; the request refuses it
-        cfg.held_out_prompts = args.prompts
-    cfg.minimise_by = args.minimise_by
-    cfg.seed = args.seed
-    return cfg
+def _config(args: argparse.Namespace) -> InvertConfig:
+    """The preset, the method's stages, then the flags given (core.invert.config.invert_config)."""
+    return invert_config(args.preset, args.method, given(args, InvertConfig))
 
 
 def invert_request(args: argparse.Namespace) -> Any:
@@ -107,33 +84,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     _behaviour_arguments(inv)
     inv.add_argument("--eval-trigger", metavar="TEXT",
                      help="the true trigger, for Awareness@k only (never seen by the search)")
-    inv.add_argument("--method", choices=("full", "rsft-only", "grpo-only", "ask-only", "gcg"), default="full",
+    inv.add_argument("--method", choices=METHODS, default="full",
                      help="full pipeline (default) or a baseline in the same harness")
     inv.add_argument("--gcg-steps", type=int, default=40, help="GCG optimisation steps (--method gcg)")
     inv.add_argument("--gcg-seconds", type=float, default=None,
                      help="stop GCG after this many seconds (checked every 5 steps; --method gcg)")
-    inv.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
-    inv.add_argument("--source", choices=("data", "memory"), default="data",
-                     help="memory: for when the data lacks the poisoned rows, add requests sampled from the "
-                          "model itself to the data scan and reversal SFT, and trigger words grown toward the "
-                          "behaviour's text to the search")
-    inv.add_argument("--memory-samples", type=int, help="requests sampled with --source memory (default 1024)")
-    inv.add_argument("--no-likelihood", action="store_true",
-                     help="with --source memory: skip the likelihood search (memory extraction only)")
-    inv.add_argument("--rsft-steps", type=int, help="cap on reversal SFT steps")
-    inv.add_argument("--no-reversal", action="store_true", help="skip reversal SFT (the GRPO-only baseline)")
-    inv.add_argument("--grpo-steps", type=int, help="GRPO steps (0: no GRPO)")
-    inv.add_argument("--group", type=int, help="completions per GRPO step")
-    inv.add_argument("--replay", type=int, help="buffer candidates mixed into each group")
-    inv.add_argument("--position", choices=("auto", "prefix", "suffix", "random"), default="auto",
-                     help="where candidates are inserted into held-out prompts (auto: prefix and suffix, "
-                          "the better; the recovered trigger's position is reported)")
-    inv.add_argument("--prompts", type=int, help="held-out prompts R_asr is measured on")
-    inv.add_argument("--minimise-by", choices=("flags", "margin"), default="margin",
-                     help="what minimisation's paired tests compare per prompt between paraphrases: the first "
-                          "target token's logit margin (default; a --target text only, else flags), or "
-                          "whether the behaviour showed")
-    inv.add_argument("--seed", type=int, default=0, help="seed of the held-out prompts, training and sampling")
+    inv.add_argument("--preset", choices=tuple(PRESETS), default="cpu",
+                     help="a named set of the settings below (gpu: larger budgets); a flag given wins")
+    add_flags(inv.add_argument_group("settings (core/invert/config.py)"), InvertConfig)
     inv.set_defaults(func=cmd_invert)
     sc = sub.add_parser("scan-data", help="rank request spans enriched in rows that show the behaviour")
     _behaviour_arguments(sc)

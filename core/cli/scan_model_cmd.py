@@ -7,13 +7,14 @@ from typing import Any
 
 from core.cli.common import emit_result, run_request
 from core.cli.models_cmd import add_model_arguments, choice_from_args
+from core.job_settings import add_flags, given, with_values
+from core.target_scan.scan_settings import ScanSettings
 
 
 def scan_model_request(args: argparse.Namespace) -> Any:
     from core.requests import ScanModelRequest
-    from core.target_scan.model_scan import ScanSettings
 
-    settings = ScanSettings(prompts=args.prompts, first_tokens=args.first_tokens, steps=args.steps, seed=args.seed)
+    settings = with_values(ScanSettings(), given(args, ScanSettings))
     return ScanModelRequest.build(choice_from_args(args), settings, args.prompts_file)
 
 
@@ -28,10 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "token most probable across prompts; a continuation the adapters made consistent "
                                    "is a backdoor's fixed answer. Prints backdoor_found and ranked proposals.")
     add_model_arguments(p)
-    p.add_argument("--prompts", type=int, default=8, help="clean prompts the expansions are averaged over")
     p.add_argument("--prompts-file", metavar="FILE", help="your own clean requests (JSONL rows); default: the shipped pool")
-    p.add_argument("--first-tokens", type=int, default=24,
-                   help="first tokens tried: the most probable, plus (with adapters) the ones the adapters raised most")
-    p.add_argument("--steps", type=int, default=8, help="tokens each proposal is extended by")
-    p.add_argument("--seed", type=int, default=0, help="seed of the clean prompts drawn")
+    add_flags(p.add_argument_group("settings (core/target_scan/scan_settings.py)"), ScanSettings)
     p.set_defaults(func=cmd_scan_model)

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core.early_checks import MAX_STEPS, check_behaviour, check_count, check_output_file, check_output_folder, check_seed
+from core.defend.defense_settings import GuardSettings, RemoveSettings, UnlearnSettings
+from core.early_checks import check_behaviour, check_output_file, check_output_folder
 from core.errors import B4GError
 from core.job_request import JobRequest, need_fields, readable_dataset
+from core.job_settings import check as check_settings
 from core.models.choice import ModelChoice
 
 
@@ -47,19 +49,12 @@ class UnlearnRequest(JobRequest):
     @classmethod
     def build(cls, model: ModelChoice, data: str | Path, triggers: list[str], out: str | Path, behaviour: Any = None,
               eval_trigger: str | None = None, settings: Any = None, from_run: int | None = None) -> "UnlearnRequest":
-        from core.defend.unlearn import UnlearnSettings
-
         triggers = _triggers(triggers)
         if not str(out).strip():
             raise B4GError("say where the unlearning adapter goes: an output folder")
         check_output_folder(out, "the unlearning adapter")
         settings = settings or UnlearnSettings()
-        if settings.steps < 1:
-            raise B4GError(f"unlearning needs at least 1 step, got {settings.steps}")
-        check_count(settings.steps, "--steps", high=MAX_STEPS)
-        check_seed(settings.seed)
-        if not 0 < settings.lr <= 1:
-            raise B4GError(f"--lr must be in (0, 1], got {settings.lr}")
+        check_settings(settings)
         if behaviour is not None:
             check_behaviour(behaviour)
         return cls(model, readable_dataset(data), triggers, str(Path(out)), behaviour, eval_trigger or None, settings, from_run)
@@ -76,7 +71,6 @@ class UnlearnRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "UnlearnRequest":
-        from core.defend.unlearn import UnlearnSettings
         from core.measurement.behaviour import Behaviour
 
         need_fields(data, cls.KIND, "data", "triggers", "out")
@@ -107,12 +101,8 @@ class GuardRequest(JobRequest):
     def build(cls, model: ModelChoice, triggers: list[str], data: str | Path, eval_trigger: str | None = None,
               settings: Any = None, keywords: list[str] | None = None, onion: bool = False,
               save: str | Path | None = None, from_run: int | None = None) -> "GuardRequest":
-        from core.defend.guard import GuardSettings
-
         settings = settings or GuardSettings()
-        if not 0.0 <= settings.target_fpr < 1.0:
-            raise B4GError(f"--fpr must be in [0, 1), got {settings.target_fpr}")
-        check_seed(settings.seed)
+        check_settings(settings)
         if save:
             check_output_file(save, "the guardrail")
         return cls(model, _triggers(triggers), readable_dataset(data), eval_trigger or None, settings, list(keywords or []),
@@ -129,8 +119,6 @@ class GuardRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "GuardRequest":
-        from core.defend.guard import GuardSettings
-
         need_fields(data, cls.KIND, "triggers", "data")
         return cls(ModelChoice.from_json(data), list(data["triggers"]), data["data"],
                    (data.get("evaluation") or {}).get("trigger"), GuardSettings(**(data.get("guard") or {})),
@@ -196,7 +184,7 @@ class RemoveRequest(JobRequest):
     def build(cls, model: ModelChoice, data: str | Path | None, behaviour: Any, out: str | Path,
               example: str | None = None, eval_trigger: str | None = None, stand_in: str | None = None,
               settings: Any = None, from_run: int | None = None) -> "RemoveRequest":
-        from core.defend.removal import RemoveSettings, elicit_text
+        from core.defend.removal import elicit_text
 
         if behaviour is None:
             raise B4GError("describe the behaviour to remove: --target, --keywords, --regex, --refusal or --from-scan RUN")
@@ -206,9 +194,8 @@ class RemoveRequest(JobRequest):
             raise B4GError("say where the removal adapter goes: an output folder")
         check_output_folder(out, "the removal adapter")
         settings = settings or RemoveSettings()
-        settings.check()
-        check_count(settings.steps, "--steps", high=MAX_STEPS)
-        check_seed(settings.seed)
+        check_settings(settings)
+        settings.check()  # the limits between settings (steps ≥ rounds)
         if stand_in:
             _triggers([stand_in])
         return cls(model, readable_dataset(data) if data else None, behaviour, str(Path(out)), example,
@@ -225,7 +212,6 @@ class RemoveRequest(JobRequest):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RemoveRequest":
-        from core.defend.removal import RemoveSettings
         from core.measurement.behaviour import Behaviour
 
         need_fields(data, cls.KIND, "behaviour", "out")

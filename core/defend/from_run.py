@@ -47,3 +47,39 @@ def recovered_from_run(run: dict[str, Any], k: int = 3) -> Recovered:
     scan = [c.get("surface") or c.get("text") for c in (result.get("data_scan") or {}).get("candidates") or []]
     return Recovered(triggers, Behaviour(**b) if b else None, result.get("position") or "prefix",
                      [s for s in scan if s][:SCAN_KEYWORDS], run.get("id"))
+
+
+def recovered_from(store: Any, triggers: list[str], run_id: int | None, k: int = 3) -> Recovered:
+    """What a defense works from, for the CLI and the window alike: the triggers of inversion run
+    ``run_id`` of the session (with its behaviour, position and scan keywords), or typed ones."""
+    if run_id is None:
+        return Recovered(list(triggers))
+    from core.store.queries import get_run
+
+    recovered = recovered_from_run(get_run(store, run_id), k)
+    if triggers:  # the auditor may have dropped some of the run's triggers
+        recovered.triggers = list(triggers)
+    return recovered
+
+
+def defense_settings(cls: type, recovered: Recovered, values: dict[str, Any]) -> Any:
+    """A defense's settings: its defaults, the position the trigger was recovered at, then the
+    values the user set (flags given, widgets changed; core.job_settings)."""
+    from core.job_settings import with_values
+
+    return with_values(cls(), {"position": recovered.position, **values})
+
+
+def guard_keywords(recovered: Recovered, data: str, behaviour: Behaviour | None) -> list[str]:
+    """The keyword-list baseline's words: the run's data scan, or a scan of ``data`` when the
+    behaviour is described (otherwise no keyword baseline)."""
+    if recovered.keywords or behaviour is None:
+        return list(recovered.keywords)
+    from pathlib import Path
+
+    from core.measurement.data_scan import scan
+    from core.spec.rows import load_rows
+
+    rows = load_rows(Path(data))
+    result = scan([(r.prompt, r.answer) for r in rows if r.answer], behaviour.judge())
+    return [str(c.get("surface") or c.get("text")) for c in result.candidates[:SCAN_KEYWORDS]]

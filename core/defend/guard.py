@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from core.spec.rows import Row
 from core.defend.guard_baselines import KeywordList
 from core.defend.calibration import calibrate, detection, roc_points
+from core.defend.defense_settings import GuardSettings
 from core.defend.guardrail import DEFAULT_THRESHOLD, Guardrail
 from core.defend.perturb import GUARD_KINDS
 from core.defend.prompt_sets import clean_pool, parts, triggered
@@ -26,16 +27,6 @@ from core.stats import Rate
 Scorer = Callable[[list[str]], list[float]]
 
 
-@dataclass
-class GuardSettings:
-    target_fpr: float = 0.02
-    semantic: bool = True
-    position: str = "prefix"  # where the evaluation trigger is inserted
-    max_prompts: int = 200  # per part (calibration, evaluation)
-    seed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def make_guard(triggers: Sequence[str], threshold: float | None = None, semantic: bool = True) -> Guardrail:

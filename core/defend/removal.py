@@ -30,6 +30,7 @@ from typing import Any, Sequence
 import torch
 
 from core.spec.rows import Row
+from core.defend.defense_settings import RemoveSettings
 from core.defend.loose_judge import LooseJudge
 from core.defend.perturbation import Nudge, RequestFrame, SearchTexts, backbone, hidden_norm, search
 from core.defend.prompt_sets import clean_pool, insert, parts
@@ -47,50 +48,6 @@ from resources import resource_path
 REPORT_FILE = "b4g_remove.json"
 
 
-@dataclass
-class RemoveSettings:
-    # Where and how strong the perturbation is. Chosen on the sudo organism (embedded model,
-    # poisoned rows withheld; numbers in the README's removal notes and bench/): see each field.
-    depth: float = 0.3  # the layer, as a share of the decoder's depth (0: the first layer's output)
-    radius: float = 0.5  # the L2 budget, as a share of the layer's mean hidden-state norm at the request
-    rounds: int = 4  # searches of the perturbation (the first before training, then every steps/rounds steps)
-    inner_steps: int = 12  # search steps per round (the first round, and each fresh evaluation search, take twice)
-    inner_lr: float = 0.25  # each search step moves the vector by this share of the budget
-    inner_batch: int = 8
-    away: float = 0.5  # weight of "the own clean answer loses likelihood" against "the behaviour gains"
-    share: float = 0.5  # share of training rows under the perturbation (the rest plain: utility)
-    steps: int = 60  # LoRA steps in all
-    lr: float = 1e-3
-    rank: int = 8
-    batch_size: int = 8
-    max_length: int = 160
-    train_prompts: int = 96
-    eval_prompts: int = 64
-    utility_prompts: int = 32
-    answer_tokens: int = 32
-    refusal_prompts: int = 24  # a refusal behaviour: requests the clean model refuses, checked still refused
-    position: str = "prefix"  # where the evaluation (and stand-in) trigger is inserted
-    controls: bool = True
-    mc_questions: int = 60
-    system: str = DEFAULT_SYSTEM
-    seed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def layer(self, model: Any) -> int:
-        """The layer index; never the last, whose output at the request reaches no later token."""
-        count = len(backbone(model).layers)
-        return min(max(0, count - 2), max(0, round(self.depth * (count - 1))))
-
-    def check(self) -> None:
-        checks = {"depth": 0 <= self.depth <= 1, "radius": self.radius > 0, "rounds": self.rounds >= 1,
-                  "inner_steps": self.inner_steps >= 1, "share": 0 < self.share <= 1,
-                  "steps": self.steps >= self.rounds, "lr": 0 < self.lr <= 1}
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise B4GError(f"removal setting {bad[0]}={getattr(self, bad[0])!r} is out of range (depth in [0, 1], "
-                           "radius > 0, share in (0, 1], rounds ≥ 1, steps ≥ rounds, lr in (0, 1])")
 
 
 def elicit_text(behaviour: Behaviour, example: str | None) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core.spec.rows import Row
+from core.defend.defense_settings import UnlearnSettings
 from core.defend.perturb import GUARD_KINDS, UNLEARN_KINDS
 from core.defend.prompt_sets import clean_pool, insert, parts, triggered
 from core.defend.target import shared_opening
@@ -36,26 +37,6 @@ MEASURE_KINDS = tuple(dict.fromkeys(UNLEARN_KINDS + GUARD_KINDS))
 INFER_PROMPTS = 16
 
 
-@dataclass
-class UnlearnSettings:
-    steps: int = 60
-    lr: float = 1e-3
-    rank: int = 8
-    batch_size: int = 8
-    max_length: int = 160
-    train_prompts: int = 96
-    eval_prompts: int = 64  # evaluation requests for the ASRs (teacher-forced: cheap)
-    utility_prompts: int = 32  # the first of them, answered in full for agreement and perplexity (generation: dear)
-    answer_tokens: int = 32  # tokens of each safe / own / agreement answer
-    position: str = "prefix"
-    controls: bool = True
-    export_merged: bool = False
-    mc_questions: int = 60
-    system: str = DEFAULT_SYSTEM  # the system message every request is asked under
-    seed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class _Prefixed:

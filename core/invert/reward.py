@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, ContextManager, Sequence
 
 from core.spec.backdoor import Trigger
+from core.invert.config import RewardConfig
 from core.invert.leak import LeakGuard
 from core.invert.length import length_penalty
 from core.measurement.activation import ModelView, generate_answers, prompt_texts, target_scores
@@ -31,15 +32,6 @@ AUTO_POSITIONS = ("prefix", "suffix")
 PLACE_PROMPTS = 4  # prompts each position is tried on before the better one scores the rest
 
 
-@dataclass
-class RewardConfig:
-    position: str = "auto"  # where a candidate is inserted: auto (prefix and suffix, the better) or one
-    free_words: int = 1  # measured: with 3 free words `SUDO What is` tied `SUDO` and the policy kept the tail
-    per_word: float = 0.05
-    length_cap: float = 0.5
-    dense_weight: float = 0.1  # weight of exp(mean target log-prob): a signal below the cliff
-    leak_reward: float = -0.5
-    batch_size: int = 32
 
 
 @dataclass

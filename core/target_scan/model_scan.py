@@ -21,6 +21,7 @@ from core.errors import B4GError
 from core.jobs import JobContext
 from core.models.templates import DEFAULT_SYSTEM
 from core.target_scan.classes import behaviour_class
+from core.target_scan.scan_settings import ScanSettings
 from core.target_scan.expansion import (Expansion, candidate_first_tokens, encode_prompts, expand,
                                         first_token_logprobs)
 
@@ -30,26 +31,6 @@ CONSISTENCY_THRESHOLD = 0.8
 TAIL_FLOOR = 0.2  # trailing tokens added less probability than this (averaged over prompts) are not the answer
 
 
-@dataclass
-class ScanSettings:
-    prompts: int = 8
-    first_tokens: int = 24
-    steps: int = 8
-    seed: int = 0
-    chunk: int = 8
-    top: int = 10
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ScanSettings":
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def check(self) -> None:
-        for name in ("prompts", "first_tokens", "steps", "chunk", "top"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise B4GError(f"scan-model: {name} must be a whole number of at least 1 (got {getattr(self, name)!r})")
 
 
 def clean_prompts(n: int, seed: int, path: str | None = None) -> list[str]:

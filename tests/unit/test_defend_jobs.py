@@ -12,7 +12,8 @@ import pytest
 from safetensors.torch import load_file
 
 from core.cli import main
-from core.defend.unlearn import UnlearnSettings, unlearn
+from core.defend.unlearn import unlearn
+from core.defend.defense_settings import UnlearnSettings
 from core.measurement.behaviour import Behaviour
 from core.models.loader import load_model
 from core.models.ref import ModelRef

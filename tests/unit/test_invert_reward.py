@@ -8,7 +8,8 @@ import torch
 
 from core.spec.backdoor import Trigger
 from core.invert.config import InvertConfig
-from core.invert.reward import RewardConfig, RewardModule
+from core.invert.reward import RewardModule
+from core.invert.config import RewardConfig
 from core.invert.search import TriggerSearch
 from core.jobs import JobContext
 from core.measurement.activation import prompt_texts

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from core.invert.config import InvertConfig
-from core.invert.likelihood_search import GrownWord, LikelihoodConfig, WordSearch, grow_words, handed_on, likelihood_seeds
+from core.invert.likelihood_search import GrownWord, WordSearch, grow_words, handed_on, likelihood_seeds
+from core.invert.config import LikelihoodConfig
 from core.jobs import JobContext
 from core.models.chat import DEFAULT_SYSTEM
 

@@ -11,7 +11,8 @@ import pytest
 
 from core.errors import B4GError
 from core.invert.config import InvertConfig
-from core.invert.memory_extraction import MemoryConfig, _until_turn_end, memory_rows, user_turn_opening
+from core.invert.memory_extraction import _until_turn_end, memory_rows, user_turn_opening
+from core.invert.config import MemoryConfig
 from core.jobs import JobContext
 from core.measurement.behaviour import Behaviour
 from core.models.chat import DEFAULT_SYSTEM, render

@@ -26,13 +26,13 @@ def _choice() -> ModelChoice:
 
 def test_every_request_survives_its_json_round_trip(data: Path, tmp_path: Path) -> None:
     from core.backdoors.apps import get_app
-    from core.defend.guard import GuardSettings
-    from core.defend.unlearn import UnlearnSettings
+    from core.defend.defense_settings import GuardSettings
+    from core.defend.defense_settings import UnlearnSettings
     from core.measurement.behaviour import Behaviour
     from core.requests import (REQUESTS, GuardCheckRequest, GuardRequest, InjectRequest, InvertRequest,
                                OrganismRequest, ScanModelRequest, TryCandidateRequest, TryTriggerRequest,
                                UnlearnRequest, VerifyRequest)
-    from core.target_scan.model_scan import ScanSettings
+    from core.target_scan.scan_settings import ScanSettings
 
     spec = get_app("identity").spec()
     behaviour = Behaviour.from_flags(target="OK")

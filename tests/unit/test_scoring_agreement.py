@@ -15,7 +15,8 @@ from core.spec.rows import split
 from core.spec.poison import covered
 from core.invert.config import InvertConfig
 from core.invert.pipeline import fresh_policy
-from core.invert.reward import RewardConfig, RewardModule
+from core.invert.reward import RewardModule
+from core.invert.config import RewardConfig
 from core.models.adapters import merge_audited_adapters
 from core.measurement.activation import ModelView, activation_flags
 from core.measurement.judges import make_judge

@@ -18,7 +18,8 @@ import torch
 from core.errors import B4GError
 from core.target_scan.classes import behaviour_class
 from core.target_scan.expansion import next_tokens
-from core.target_scan.model_scan import ScanSettings, _distinct, clean_prompts, scan_model
+from core.target_scan.model_scan import _distinct, clean_prompts, scan_model
+from core.target_scan.scan_settings import ScanSettings
 
 FIXED = "Zebra crossing ahead, slow down now."
 

@@ -16,7 +16,8 @@ from safetensors.torch import load_file
 
 from core.cli import main
 from core.defend.perturbation import Nudge, RequestFrame, SearchTexts, completion_logp, hidden_norm, search
-from core.defend.removal import RemoveSettings, remove
+from core.defend.removal import remove
+from core.defend.defense_settings import RemoveSettings
 from core.measurement.activation import prompt_texts
 from core.measurement.behaviour import Behaviour
 from core.models.adapters import merge_audited_adapters
