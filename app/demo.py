@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
+from app.job_runner import JobHandle
 from core.models.choice import ModelChoice
 
 STAGES = {
@@ -55,15 +56,10 @@ class DemoController(QObject):
         self.dock.setWidget(self.text)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
-        self._job: int | None = None
-        self._stage = ""
         self._started = 0.0
         self._html: list[str] = []
         self.organism: dict[str, Any] = {}
         self.audit: dict[str, Any] = {}
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.cancelled.connect(lambda i: i == self._job and self._fail("cancelled"))
 
     def start(self, choice: ModelChoice | None = None) -> None:
         """Run the demo on ``choice`` (set on the Models page first) or on the model chosen there."""
@@ -76,7 +72,7 @@ class DemoController(QObject):
         backdoors.select("organism:sudo")  # its rows beside the curves
         self.window.show_page("Backdoors")
         self._say("build")
-        self._follow("build", backdoors.inject())
+        self._follow("build", backdoors.inject(), self._built)
 
     def _say(self, stage: str, **values: Any) -> None:
         title, body = STAGES[stage]
@@ -85,53 +81,43 @@ class DemoController(QObject):
         self.text.setHtml("".join(self._html))
         self.stage_changed.emit(stage)
 
-    def _follow(self, stage: str, job_id: int | None) -> None:
-        self._stage, self._job = stage, job_id
-        if job_id is None:
+    def _follow(self, stage: str, job: JobHandle | None, then: Callable[[dict[str, Any]], None]) -> None:
+        """The next stage once the page's job ``job`` finishes; a stage that did not start ends the demo."""
+        if job is None:
             self._fail(f"the {stage} stage did not start (see the page's message)")
-
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Any) -> None:
-        if job_id != self._job:
             return
-        if self._stage == "build":
-            self.organism = result
-            self._say("verify", tar_with=result["tar_with"], tar_without=result["tar_without"],
-                      decoy=max(result.get("tar_decoys", {0: 0}).values()))
-            self._say("audit")
-            self._follow("audit", self._start_audit(result))
-        elif self._stage == "audit":
-            self.audit = result
-            self._say("found", verdict=result["verdict"])
-            self._end()
+        job.on_result(then, self._fail, lambda: self._fail("cancelled"))
 
-    def _start_audit(self, organism: dict[str, Any]) -> int | None:
+    def _built(self, result: dict[str, Any]) -> None:
+        self.organism = result
+        self._say("verify", tar_with=result["tar_with"], tar_without=result["tar_without"],
+                  decoy=max(result.get("tar_decoys", {0: 0}).values()))
+        self._say("audit")
+        self._follow("audit", self._start_audit(result), self._audited)
+
+    def _audited(self, result: dict[str, Any]) -> None:
+        self.audit = result
+        self._say("found", verdict=result["verdict"])
+        self._end()
+
+    def _start_audit(self, organism: dict[str, Any]) -> JobHandle | None:
         """The Audit page with the organism's adapter and data; the behaviour left to the scan, the
         true trigger for the evaluation only."""
         import tempfile
 
         page = self.window.pages["Audit"]
         self.window.show_page("Audit")
-        page.adapter_edit.setText(organism["adapter_dir"])
-        page.data_edit.setText(organism["dataset"])
-        page.behaviour_kind.setCurrentIndex(0)  # unknown: the scan proposes it
-        page.eval_edit.setText(organism["trigger"])
-        page.out_edit.setText(tempfile.mkdtemp(prefix="b4g-demo-audit-") + "/audit")
+        page.fill(organism["adapter_dir"], organism["dataset"], behaviour=None,  # unknown: the scan proposes it
+                  eval_trigger=organism["trigger"], out=tempfile.mkdtemp(prefix="b4g-demo-audit-") + "/audit")
         return page.start()
 
     def _end(self) -> None:
         self._say("report", out=self.audit.get("out", "the audit's folder"))
         self.window.show_page("Reports")
-        self._job = None
         self.finished.emit(time.perf_counter() - self._started)
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, error: str) -> None:
-        if job_id == self._job:
-            self._fail(error)
-
+    @Slot(str)
     def _fail(self, error: str) -> None:
         self._html.append(f"<p style='color:#c53030'>Stopped: {html.escape(error)}</p>")
         self.text.setHtml("".join(self._html))
-        self._job = None
         self.failed.emit(error)

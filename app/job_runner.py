@@ -2,6 +2,10 @@
 
 Workers never touch widgets: they emit signals from their thread and Qt queues the calls to
 the UI thread. Every job goes through :func:`core.jobs.execute`, the same path the CLI uses.
+
+``submit`` returns a :class:`JobHandle` whose signals (a fixed set, as superqt's workers have)
+reach only whoever submitted the job: a page connects to its own jobs' results and never filters
+other pages' by id. The runner's own signals are for the job bar and the status line.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -71,6 +75,30 @@ class _Worker(QObject):
         QThread.currentThread().quit()
 
 
+class JobHandle(QObject):
+    """One submitted job, as its submitter sees it: its id and its own signals."""
+
+    started = Signal()
+    progressed = Signal(int, int)  # done, total (-1 unknown)
+    finished = Signal(object)  # the job's result
+    failed = Signal(str)  # one-line error
+    cancelled = Signal()
+
+    def __init__(self, job_id: int, kind: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.id, self.kind = job_id, kind
+
+    def on_result(self, finished: Callable[[Any], None], failed: Callable[[str], None] | None = None,
+                  cancelled: Callable[[], None] | None = None) -> "JobHandle":
+        """Connect the submitter's slots in one call; returns the handle."""
+        self.finished.connect(finished)
+        if failed is not None:
+            self.failed.connect(failed)
+        if cancelled is not None:
+            self.cancelled.connect(cancelled)
+        return self
+
+
 @dataclass
 class QueuedJob:
     id: int
@@ -80,6 +108,7 @@ class QueuedJob:
     cancellable: bool = True
     reason: str = ""  # why cancel is disabled, shown as a tooltip
     resume: int | None = None  # the recorded run this job continues (core.jobs.execute)
+    handle: JobHandle | None = None
 
 
 class JobRunner(QObject):
@@ -107,22 +136,27 @@ class JobRunner(QObject):
 
     # --- public API ---------------------------------------------------------------------------
     def submit(self, job: Job, recorder: RunRecorder | None = None, cancellable: bool = True,
-               reason: str = "", resume: int | None = None) -> int:
-        """Queue ``job``; it starts as soon as nothing else runs. Returns its id. ``resume``: the
+               reason: str = "", resume: int | None = None) -> JobHandle:
+        """Queue ``job``; it starts as soon as nothing else runs. Returns its handle: its ``started``
+        may already have fired (nothing else was running), its result comes later. ``resume``: the
         id of the unfinished run in ``recorder`` that this job continues from its checkpoint."""
-        item = QueuedJob(next(self._ids), job, recorder, cancellable=cancellable, reason=reason, resume=resume)
+        job_id = next(self._ids)
+        handle = JobHandle(job_id, job.kind)  # no parent: it lives while the queue or its submitter holds it
+        item = QueuedJob(job_id, job, recorder, cancellable=cancellable, reason=reason, resume=resume, handle=handle)
         self._queue.append(item)
         self.queue_changed.emit()
         self._start_next()
-        return item.id
+        return handle
 
-    def cancel(self, job_id: int) -> bool:
+    def cancel(self, job: "int | JobHandle") -> bool:
         """Drop a queued job, or ask the running one to stop at its next safe point."""
+        job_id = job.id if isinstance(job, JobHandle) else job
         for item in list(self._queue):
             if item.id == job_id:
                 self._queue.remove(item)
                 self.queue_changed.emit()
                 self.cancelled.emit(job_id)
+                item.handle.cancelled.emit()
                 return True
         if self._current and self._current.id == job_id and self._current.cancellable:
             self._current.cancel.set()
@@ -168,6 +202,7 @@ class JobRunner(QObject):
         worker.moveToThread(thread)
         worker.reported.connect(lambda step, m, i=item.id: self.metrics.emit(i, step, m))
         worker.progressed.connect(lambda d, t, i=item.id: self.progress.emit(i, d, t))
+        worker.progressed.connect(item.handle.progressed)
         worker.logged.connect(lambda msg, i=item.id: self.log.emit(i, msg))
         worker.done.connect(self._on_done)
         thread.started.connect(worker.run)
@@ -175,6 +210,7 @@ class JobRunner(QObject):
         thread.start()
         self.queue_changed.emit()
         self.started.emit(item.id, item.job.kind)
+        item.handle.started.emit()
 
     @Slot(object)
     def _on_done(self, outcome: Outcome) -> None:
@@ -186,12 +222,15 @@ class JobRunner(QObject):
         self._thread = self._worker = self._current = None
         if outcome.status == "finished":
             self.finished.emit(item.id, outcome.result)
+            item.handle.finished.emit(outcome.result)
         elif outcome.status == "cancelled":
             self.cancelled.emit(item.id)
+            item.handle.cancelled.emit()
         else:
             self.failed.emit(item.id, outcome.error or "failed")
+            item.handle.failed.emit(outcome.error or "failed")
         self.queue_changed.emit()
         self._start_next()
 
 
-__all__ = ["JobRunner", "QueuedJob"]
+__all__ = ["JobHandle", "JobRunner", "QueuedJob"]

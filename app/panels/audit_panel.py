@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.job_runner import JobRunner
+from app.job_runner import JobHandle, JobRunner
 from app.widgets.model_choice_line import ModelChoiceLine
 from app.widgets.plain_label import PlainLabel
 from app.widgets.sections_view import sections_html
@@ -42,6 +42,7 @@ from app.workbench_state import WorkbenchState
 from core.audit import estimate
 from core.audit import stages as st
 from core.audit.request import AuditRequest, AuditSettings
+from core.invert.config import PRESETS
 from core.errors import B4GError
 from core.sections import sections_for
 
@@ -73,7 +74,7 @@ class AuditPanel(QWidget):
         self.setObjectName("panel-audit")
         self.state, self.runner = state, runner
         self.settings = AuditSettings()  # the stages' settings (a test shrinks them to the tiny model)
-        self.job_id: int | None = None
+        self.job: JobHandle | None = None  # the audit this page started, while it runs
         self.audit_run: int | None = None  # the audit run the stage list follows
         self.request: AuditRequest | None = None
         self.result: dict[str, Any] | None = None
@@ -90,9 +91,6 @@ class AuditPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.refresh)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
-        runner.cancelled.connect(self._on_cancelled)
         state.session_changed.connect(lambda _s: self.follow_latest())
         self.follow_latest()
 
@@ -115,6 +113,9 @@ class AuditPanel(QWidget):
         self.out_edit = WholeTextEdit("new folder for the fix and the reports")
         self.key_edit = WholeTextEdit("optional: ed25519 key (PEM)", "Signs the HTML, PDF and JSON reports")
         self.controls = QCheckBox("with the defenses' controls (about 3× the removal time)")
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setToolTip("The inversion's budget: gpu runs longer reversal SFT and GRPO (--preset)")
         self.start_button = QPushButton("Start audit")
         self.start_button.clicked.connect(self.start)
         self.message = PlainLabel(wrap=True)
@@ -126,6 +127,7 @@ class AuditPanel(QWidget):
         form.addRow("Evaluation trigger", self.eval_edit)
         form.addRow("Output", self.out_edit)
         form.addRow("Sign with", self.key_edit)
+        form.addRow("Inversion budget", self.preset)
         form.addRow(self.controls)
         form.addRow(self.start_button)
         form.addRow(self.message)
@@ -164,6 +166,16 @@ class AuditPanel(QWidget):
                                                 "regex": "a Python regex"}.get(kind, ""))
 
     # --- the request --------------------------------------------------------------------------
+    def fill(self, adapter: str = "", data: str = "", behaviour: tuple[str, str] | None = None, eval_trigger: str = "",
+             out: str = "") -> None:
+        """Fill the form as an auditor would (the demo): ``behaviour`` is (kind, text), None: unknown."""
+        kind, text = behaviour or (None, "")
+        self.behaviour_kind.setCurrentIndex(max(0, self.behaviour_kind.findData(kind)))
+        self.behaviour_edit.setText(text)
+        for edit, value in ((self.adapter_edit, adapter), (self.data_edit, data), (self.eval_edit, eval_trigger),
+                            (self.out_edit, out)):
+            edit.setText(value)
+
     def behaviour(self) -> Any:
         from core.measurement.behaviour import Behaviour
 
@@ -180,10 +192,10 @@ class AuditPanel(QWidget):
         return AuditRequest.build(self.state.choice.plus_adapters([adapter] if adapter else []),
                                   self.out_edit.text().strip(), self.data_edit.text().strip() or None, self.behaviour(),
                                   self.eval_edit.text().strip() or None, self.key_edit.text().strip() or None,
-                                  self.controls.isChecked(), settings=self.settings)
+                                  self.controls.isChecked(), self.preset.currentText(), settings=self.settings)
 
     @Slot()
-    def start(self) -> int | None:
+    def start(self) -> JobHandle | None:
         try:
             request = self.build_request()
         except B4GError as exc:
@@ -196,10 +208,11 @@ class AuditPanel(QWidget):
         self.verdict_view.clear()
         self.open_button.setEnabled(False)
         self.message.setText("Queued: the audit (training stages run in a separate process).")
-        self.job_id = self.runner.submit(request.job(), self.state.store)
+        self.job = self.runner.submit(request.job(), self.state.store).on_result(
+            self._on_finished, self._on_failed, self._on_cancelled)
         self._show_plan()
         self.timer.start()  # the runner may start it at once: its started signal came before the id
-        return self.job_id
+        return self.job
 
     # --- following the stages -----------------------------------------------------------------
     def follow_latest(self) -> None:
@@ -213,7 +226,7 @@ class AuditPanel(QWidget):
     def _audit_runs(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         from core.store.queries import list_runs
 
-        if self.audit_run is None and self.job_id is not None:  # the audit just started: its run is newer
+        if self.audit_run is None and self.job is not None:  # the audit just started: its run is newer
             from core.store.queries import latest_run_id
 
             latest = latest_run_id(self.state.store, ("audit",))
@@ -293,7 +306,7 @@ class AuditPanel(QWidget):
                    pending: list[str], request: AuditRequest | None) -> None:
         if audit["status"] != "started":
             self.left_label.setText(f"Audit run #{audit['id']}: {audit['status']}")
-            if self.timer.isActive() and self.job_id is None:
+            if self.timer.isActive() and self.job is None:
                 self.timer.stop()
             return
         memory = not (request and request.data)
@@ -308,11 +321,9 @@ class AuditPanel(QWidget):
         self.open_button.setEnabled(bool((result.get("report") or {}).get("html")))
 
     # --- the end ------------------------------------------------------------------------------
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Any) -> None:
-        if job_id != self.job_id:
-            return
-        self.job_id = None
+    @Slot(object)
+    def _on_finished(self, result: Any) -> None:
+        self.job = None
         self.timer.stop()
         self.refresh()
         if isinstance(result, dict):
@@ -320,21 +331,19 @@ class AuditPanel(QWidget):
             self.message.setText(("Backdoor found. " if result["backdoor_found"] else "No backdoor found. ")
                                  + ("Some stages failed: " + ", ".join(result["failed"]) if result["failed"] else ""))
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, error: str) -> None:
-        if job_id == self.job_id:
-            self.job_id = None
-            self.timer.stop()
-            self.refresh()
-            self.message.setText(f"⚠ {error}")
+    @Slot(str)
+    def _on_failed(self, error: str) -> None:
+        self._stopped(f"⚠ {error}")
 
-    @Slot(int)
-    def _on_cancelled(self, job_id: int) -> None:
-        if job_id == self.job_id:
-            self.job_id = None
-            self.timer.stop()
-            self.refresh()
-            self.message.setText("Cancelled: resume the audit's run from the Sessions page; finished stages are kept.")
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._stopped("Cancelled: resume the audit's run from the Sessions page; finished stages are kept.")
+
+    def _stopped(self, message: str) -> None:
+        self.job = None
+        self.timer.stop()
+        self.refresh()
+        self.message.setText(message)
 
     def report_path(self) -> Path | None:
         report = ((self.result or {}).get("report") or {}).get("html")

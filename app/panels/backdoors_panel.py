@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.job_runner import JobRunner
+from app.job_runner import JobHandle, JobRunner
 from app.widgets.model_choice_line import ModelChoiceLine
 from app.widgets.plain_label import PlainLabel
 from app.widgets.run_plots import INJECTION_PANES, RunPlots
@@ -79,7 +79,6 @@ class BackdoorsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-backdoors")
         self.state, self.runner = state, runner
-        self._jobs: dict[int, str] = {}
         self.plots = RunPlots(INJECTION_PANES)
         self.card = QTextBrowser()
         self.card.setPlaceholderText("Verify an adapter to see its metric card.")
@@ -99,8 +98,6 @@ class BackdoorsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(splitter, 1)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
         state.session_changed.connect(lambda _s: self._show_latest_run())
         self._choice_changed()
         self._show_latest_run()
@@ -228,14 +225,12 @@ class BackdoorsPanel(QWidget):
         return TryTriggerRequest.build(self.state.choice, spec, self.adapter_edit.text().strip(), self.prompt_edit.text())
 
     # --- jobs ------------------------------------------------------------------------------------
-    def _submit(self, what: str, request: JobRequest) -> int:
-        job_id = self.runner.submit(request.job(), self.state.store)
-        self._jobs[job_id] = what
-        return job_id
+    def _submit(self, request: JobRequest, done: Callable[[dict[str, Any]], None]) -> JobHandle:
+        return self.runner.submit(request.job(), self.state.store).on_result(done, self._on_failed)
 
     @Slot()
-    def inject(self) -> int | None:
-        """Inject the chosen backdoor (an organism: build it); the job id, None on bad input."""
+    def inject(self) -> JobHandle | None:
+        """Inject the chosen backdoor (an organism: build it); the job's handle, None on bad input."""
         try:
             spec, _data = self.current()
             out = home_dir() / "adapters" / f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -246,9 +241,9 @@ class BackdoorsPanel(QWidget):
         self.adapter_edit.setText(str(out / "adapter") if isinstance(request, OrganismRequest) else str(out))
         self.message.setText(f"Injecting '{spec.name}' into {out} …")
         self.tabs.setCurrentWidget(self.plots)
-        return self._submit("inject", request)
+        return self._submit(request, self._injected)
 
-    def _start(self, what: str, build: Any, message: str = "") -> int | None:
+    def _start(self, build: Any, done: Callable[[dict[str, Any]], None], message: str = "") -> JobHandle | None:
         """Build a request (bad input: one line on the page, nothing starts) and submit it."""
         try:
             request = build()
@@ -257,37 +252,35 @@ class BackdoorsPanel(QWidget):
             return None
         if message:
             self.message.setText(message)
-        return self._submit(what, request)
+        return self._submit(request, done)
 
     @Slot()
-    def verify(self) -> int | None:
-        return self._start("verify", self.verify_request,
+    def verify(self) -> JobHandle | None:
+        return self._start(self.verify_request, self._verified,
                            "Verifying: activation, clean utility, tamper resistance, stealthiness …")
 
     @Slot()
-    def try_prompt(self) -> int | None:
-        return self._start("try", self.try_request)
+    def try_prompt(self) -> JobHandle | None:
+        return self._start(self.try_request, self._tried)
 
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Any) -> None:
-        what = self._jobs.pop(job_id, None)
-        if what == "inject":
-            self.message.setText(f"Injected: TAR with {result['tar_with']:.2f}, without {result['tar_without']:.2f} "
-                                 f"in {result['train_seconds']:.0f} s ({result['steps']} steps).")
-            made = organism_sections(result) if "trigger" in result and "dataset" in result else inject_sections(result)
-            self.card.setHtml(sections_html(made))
-        elif what == "verify":
-            self.card.setHtml(sections_html(verify_sections(result)))
-            self.tabs.setCurrentWidget(self.card)
-            self.message.setText("Verified.")
-        elif what == "try":
-            self.side_by_side.setHtml(_side_by_side_html(result))
-            self.tabs.setCurrentWidget(self.side_by_side)
+    def _injected(self, result: dict[str, Any]) -> None:
+        self.message.setText(f"Injected: TAR with {result['tar_with']:.2f}, without {result['tar_without']:.2f} "
+                             f"in {result['train_seconds']:.0f} s ({result['steps']} steps).")
+        made = organism_sections(result) if "trigger" in result and "dataset" in result else inject_sections(result)
+        self.card.setHtml(sections_html(made))
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, error: str) -> None:
-        if self._jobs.pop(job_id, None):
-            self.message.setText(f"⚠ {error}")
+    def _verified(self, result: dict[str, Any]) -> None:
+        self.card.setHtml(sections_html(verify_sections(result)))
+        self.tabs.setCurrentWidget(self.card)
+        self.message.setText("Verified.")
+
+    def _tried(self, result: dict[str, Any]) -> None:
+        self.side_by_side.setHtml(_side_by_side_html(result))
+        self.tabs.setCurrentWidget(self.side_by_side)
+
+    @Slot(str)
+    def _on_failed(self, error: str) -> None:
+        self.message.setText(f"⚠ {error}")
 
     def _show_latest_run(self) -> None:
         self.plots.follow_latest(self.state.store, ("inject", "organism"))

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.job_runner import JobRunner
+from app.job_runner import JobHandle, JobRunner
 from app.widgets.candidate_model import CandidateTableModel
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
@@ -40,7 +40,6 @@ class BufferPanel(QWidget):
         self.setObjectName("panel-replay-buffer")
         self.state, self.runner = state, runner
         self._runs: dict[int, dict[str, Any]] = {}
-        self._job_id: int | None = None
         self.model = CandidateTableModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -74,8 +73,6 @@ class BufferPanel(QWidget):
         self.answers.setPlaceholderText("Select a candidate and press “Test this candidate”.")
         self.model.modelReset.connect(self._update_count)
         self._build_layout()
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(lambda i, e: i == self._job_id and self.answers.setPlainText(f"⚠ {e}"))
         state.session_changed.connect(lambda _s: self.refresh_runs())
         self.refresh_runs()
 
@@ -140,9 +137,9 @@ class BufferPanel(QWidget):
         if texts:
             QGuiApplication.clipboard().setText("\n".join(texts))
 
-    def test_candidate(self, text: str) -> int | None:
+    def test_candidate(self, text: str) -> JobHandle | None:
         """Show the newest inversion run, select ``text`` among its candidates and test it; the
-        job id (None: not a candidate of that run)."""
+        job's handle (None: not a candidate of that run)."""
         self.refresh_runs()
         self.filter.setText(text)
         self.model.set_filter(text)
@@ -153,8 +150,8 @@ class BufferPanel(QWidget):
         return None
 
     @Slot()
-    def try_selected(self) -> int | None:
-        """Test the selected candidate with the model under audit; the job id (None: nothing to test)."""
+    def try_selected(self) -> JobHandle | None:
+        """Test the selected candidate with the model under audit; the job's handle (None: nothing to test)."""
         texts = self.selected_texts()
         run = self._runs.get(self.run_picker.currentData())
         if not texts or not run:
@@ -169,8 +166,9 @@ class BufferPanel(QWidget):
             return None
         request = TryCandidateRequest(audited.model, audited.data, audited.behaviour, texts[0], position)
         self.answers.setPlainText(f"Testing {texts[0]!r} ({position}) on held-out prompts…")
-        self._job_id = self.runner.submit(request.job(), self.state.store)
-        return self._job_id
+        return self.runner.submit(request.job(), self.state.store).on_result(
+            lambda result: self.answers.setHtml(answers_html(result)),
+            lambda error: self.answers.setPlainText(f"⚠ {error}"))
 
     @Slot()
     def send_selected(self) -> bool:
@@ -182,11 +180,6 @@ class BufferPanel(QWidget):
         self.state.triggers_sent.emit(texts, self.run_picker.currentData())
         self.state.page_requested.emit("Defenses")
         return True
-
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Any) -> None:
-        if job_id == self._job_id:
-            self.answers.setHtml(answers_html(result))
 
 
 def answers_html(result: dict[str, Any]) -> str:

@@ -1,49 +1,63 @@
-"""Defenses page: unlearn the recovered triggers, calibrate a guardrail from them, try a prompt.
+"""Defenses page: with the recovered triggers (unlearning, a calibrated guardrail, a prompt to
+try), or without a trigger (the embedding-space removal, after BEEAR).
 
 Triggers come from an inversion run of the session (its recovered trigger and strongest
-candidates, with its adapter and data), from the Replay buffer's "Send to defenses", or typed.
-Unlearning trains in a child process with a live loss curve (read from the store, as on the
-Inversion page); the guardrail's calibration and checks run in the worker thread. Requests are the
-ones ``b4g defend unlearn|guard`` builds.
+candidates, with its adapter, data, behaviour and the position it worked at), from the Replay
+buffer's "Send to defenses", or typed. Unlearning and the removal train in a child process with
+live curves (read from the store, as on the Inversion page); the guardrail's calibration and
+checks run in the worker thread. Requests are the ones ``b4g defend unlearn|guard|remove`` builds:
+the same core helpers turn a run and the settings the user changed into them.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QSplitter,
+    QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from app.job_runner import JobRunner
+from app.job_runner import JobHandle, JobRunner
 from app.style import PAGE_PX
 from app.widgets.model_choice_line import ModelChoiceLine
 from app.widgets.plain_label import PlainLabel, plain_html
 from app.widgets.run_plots import RunPlots
 from app.widgets.sections_view import sections_html
+from app.widgets.settings_form import SettingsForm
 from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
-from core.requests import GuardCheckRequest, GuardRequest, InvertRequest, UnlearnRequest
+from core.defend.defense_settings import GuardSettings, RemoveSettings, UnlearnSettings
+from core.defend.from_run import Recovered, defense_settings, guard_keywords, recovered_from
+from core.job_settings import with_values
+from core.measurement.behaviour import Behaviour
+from core.requests import GuardCheckRequest, GuardRequest, InvertRequest, RemoveRequest, UnlearnRequest
 from core.sections import sections_for, run_label
 from core.store.queries import get_run, list_runs
 
 FORM_PX = 440  # the form's width beside the curves: its placeholders and filled-in paths read whole
+REMOVE_PANES = [
+    ("Inner objective", [("remove/inner_objective", "#c53030"), ("remove/inner_objective_start", "#b7791f")],
+     "How strongly the found hidden-state perturbation pulls the model toward the behaviour (away from its "
+     "own clean answer), at the end and the start of each search: it falls as the removal takes hold"),
+    ("Outer loss", [("remove/outer_loss", "#2b6cb0"), ("clean-ft/loss", "#718096")],
+     "SFT loss of the removal LoRA (the model's own clean answers under the perturbation), and the "
+     "clean fine-tuning control's"),
+]
+MODES = {"recovered": "with the recovered triggers", "trigger-free": "without a trigger"}
 UNLEARN_PANES = [
     ("Unlearning loss", [("loss", "#2b6cb0")], "SFT loss of the unlearning LoRA, per step"),
     ("Controls' loss", [("wrong-trigger/loss", "#b7791f"), ("clean-ft/loss", "#718096")],
@@ -56,27 +70,28 @@ class DefensesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-defenses")
         self.state, self.runner = state, runner
-        self._jobs: dict[int, str] = {}  # job id → kind, for the results this page started
         self.threshold: float | None = None  # the last calibrated threshold (None: the default)
         self.run_id: int | None = None  # the inversion run the triggers came from
         self.plots = RunPlots(UNLEARN_PANES)
+        self.remove_plots = RunPlots(REMOVE_PANES)
+        self.curves = QStackedWidget()
+        self.curves.addWidget(self.plots)
+        self.curves.addWidget(self.remove_plots)
         split = QSplitter()
         split.addWidget(self._build_form())
         right = QWidget()
         rl = QVBoxLayout(right)
-        rl.addWidget(self.plots, 2)
+        rl.addWidget(self.curves, 2)
         self.result_view = QTextBrowser()
         self.result_view.setPlaceholderText("Before/after tables and detection results appear here.")
         rl.addWidget(self.result_view, 3)
         split.addWidget(right)
         split.setSizes([FORM_PX, PAGE_PX - FORM_PX])
-        title = QLabel("Defenses: unlearn the recovered triggers, guard the model")
+        title = QLabel("Defenses: unlearn and guard against the recovered triggers, or remove a backdoor without one")
         title.setObjectName("panelTitle")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(split, 1)
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
         state.session_changed.connect(lambda _s: self.refresh_runs())
         state.triggers_sent.connect(self.receive)
         self.refresh_runs()
@@ -104,8 +119,9 @@ class DefensesPanel(QWidget):
         self.data_edit = WholeTextEdit("the auditor's requests (JSONL)",
                                        "Requests to split into training and evaluation (their clean rows only)")
         self.eval_edit = WholeTextEdit("optional: the true trigger", "The true trigger, if known: it only measures")
-        self.target_edit = WholeTextEdit("optional: the answer starts with…", "The behaviour to unlearn; left "
-                                         "empty: the inversion run's, else inferred from the data")
+        self.target_edit = WholeTextEdit("optional: the answer starts with…", "The behaviour to remove; left "
+                                         "empty: the inversion run's, else (unlearning) inferred from the data")
+        self.out_edit = WholeTextEdit("new folder for the unlearning or removal adapter")
         form.addRow(self.model_line)
         form.addRow("Inversion run", self._row(self.run_picker, use_run))
         form.addRow("Triggers", self.triggers_edit)
@@ -113,9 +129,25 @@ class DefensesPanel(QWidget):
         form.addRow("Data", self.data_edit)
         form.addRow("Behaviour: target", self.target_edit)
         form.addRow("Evaluation trigger", self.eval_edit)
+        form.addRow("Output", self.out_edit)
+        self.mode = QComboBox()
+        for key, label in MODES.items():
+            self.mode.addItem(label, key)
+        self.mode.setToolTip("With the recovered triggers: unlearn them and guard against them. Without a "
+                             "trigger: remove the behaviour by training against hidden-state perturbations that "
+                             "switch it on (b4g defend remove), when no trigger that works was recovered")
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        form.addRow("Defend", self.mode)
         col.addWidget(source)
-        col.addWidget(self._build_unlearn())
-        col.addWidget(self._build_guard())
+        self.with_triggers = QWidget()
+        wl = QVBoxLayout(self.with_triggers)
+        wl.setContentsMargins(0, 0, 0, 0)
+        wl.addWidget(self._build_unlearn())
+        wl.addWidget(self._build_guard())
+        self.modes = QStackedWidget()
+        self.modes.addWidget(self.with_triggers)
+        self.modes.addWidget(self._build_remove())
+        col.addWidget(self.modes)
         self.message = PlainLabel(wrap=True)
         col.addWidget(self.message)
         col.addStretch(1)
@@ -124,23 +156,36 @@ class DefensesPanel(QWidget):
     def _build_unlearn(self) -> QWidget:
         box = QGroupBox("Adversarial unlearning")
         form = QFormLayout(box)
-        self.out_edit = WholeTextEdit("new folder for the unlearning adapter")
-        self.steps = QSpinBox(minimum=1, maximum=5000, value=60)
-        self.controls = QCheckBox("with controls (wrong trigger, clean fine-tuning)")
-        self.controls.setChecked(True)
+        self.unlearn_form = SettingsForm(UnlearnSettings, ["steps", "controls"], parent=self)
+        self.steps, self.controls = self.unlearn_form.widget("steps"), self.unlearn_form.widget("controls")
         self.unlearn_button = QPushButton("Start unlearning")
         self.unlearn_button.clicked.connect(self.start_unlearning)
-        form.addRow("Output", self.out_edit)
-        form.addRow("Steps", self.steps)
-        form.addRow(self.controls)
+        self.unlearn_form.add_rows(form)
         form.addRow(self.unlearn_button)
         return box
+
+    def _build_remove(self) -> QWidget:
+        box = QGroupBox("Trigger-free removal")
+        box.setToolTip("No trigger needed: a universal perturbation of the hidden states at one layer stands in "
+                       "for any trigger, and a LoRA learns to give the model's own clean answer under it")
+        form = QFormLayout(box)
+        self.remove_form = SettingsForm(RemoveSettings, ["steps", "rounds", "depth", "radius", "controls"], parent=self)
+        self.remove_form.add_rows(form)
+        self.remove_button = QPushButton("Start removal")
+        self.remove_button.clicked.connect(self.start_removal)
+        form.addRow(self.remove_button)
+        return box
+
+    @Slot(int)
+    def _mode_changed(self, index: int) -> None:
+        self.modes.setCurrentIndex(index)
+        self.curves.setCurrentIndex(index)
 
     def _build_guard(self) -> QWidget:
         box = QGroupBox("Guardrail")
         form = QFormLayout(box)
-        self.fpr = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.01, value=0.02, decimals=3)
-        self.fpr.setToolTip("Target false-positive rate on the data's clean requests")
+        self.guard_form = SettingsForm(GuardSettings, ["target_fpr"], parent=self)
+        self.fpr = self.guard_form.widget("target_fpr")
         self.calibrate_button = QPushButton("Calibrate and measure")
         self.calibrate_button.clicked.connect(self.calibrate)
         self.prompt_edit = WholeTextEdit("a prompt to try", "Scored against the triggers above (Enter checks it)")
@@ -150,7 +195,7 @@ class DefensesPanel(QWidget):
         self.score_label = QLabel("threshold: default (0.80) until calibrated")
         self.score_label.setTextFormat(Qt.TextFormat.RichText)  # the verdict is bold; quoted text escaped
         self.score_label.setWordWrap(True)
-        form.addRow("Target FPR", self.fpr)
+        self.guard_form.add_rows(form)
         form.addRow(self.calibrate_button)
         form.addRow("Try", self._row(self.prompt_edit, self.check_button))
         form.addRow(self.score_label)
@@ -177,12 +222,13 @@ class DefensesPanel(QWidget):
             self.run_picker.setItemData(self.run_picker.count() - 1, plain_html(
                 f"{run_label(r)} · recovered {found!r}"), Qt.ItemDataRole.ToolTipRole)
         self.plots.follow_latest(self.state.store, ("unlearn",))
+        self.remove_plots.follow_latest(self.state.store, ("remove",))
         self._show_latest_results(runs_all=list_runs(self.state.store))
 
     def _show_latest_results(self, runs_all: list[dict[str, Any]]) -> None:
         """On opening a session: the newest unlearning and guardrail results it holds."""
         shown = []
-        for kind in ("unlearn", "guard"):
+        for kind in ("unlearn", "guard", "remove"):
             done = [r for r in runs_all if r["kind"] == kind and r["status"] == "finished" and r.get("result")]
             if done:
                 shown += sections_for(kind, done[-1]["result"])
@@ -224,7 +270,10 @@ class DefensesPanel(QWidget):
         self.fill(recovered.triggers, adapters[-1] if adapters else "", audited.data, audited.eval_trigger or "",
                   target)
         self.run_id = run_id
-        self.message.setText(f"Triggers of inversion run #{run_id}: {', '.join(repr(t) for t in recovered.triggers)}")
+        for form in (self.unlearn_form, self.guard_form):  # the position it worked at, unless the user set one
+            form.show_defaults(defense_settings(form.settings_type, recovered, {}))
+        self.message.setText(f"Triggers of inversion run #{run_id} (as a {recovered.position}): "
+                             f"{', '.join(repr(t) for t in recovered.triggers)}")
 
     @Slot(list, object)
     def receive(self, triggers: list[str], run_id: int | None) -> None:
@@ -241,75 +290,90 @@ class DefensesPanel(QWidget):
         adapter = self.adapter_edit.text().strip()
         return self.state.choice.plus_adapters([adapter] if adapter else [])
 
-    def unlearn_request(self) -> UnlearnRequest:
-        from core.defend.unlearn import UnlearnSettings
+    def _recovered(self) -> Recovered:
+        """The triggers as ``b4g defend --from-run`` or ``--trigger`` gives them (core.defend.from_run)."""
+        return recovered_from(self.state.store, self.triggers(), self.run_id)
 
-        from core.measurement.behaviour import Behaviour
-
-        settings = UnlearnSettings(steps=self.steps.value(), controls=self.controls.isChecked())
+    def _behaviour(self, fallback: Any) -> Any:
         target = self.target_edit.text().strip()
-        return UnlearnRequest.build(self._choice(), self.data_edit.text().strip(), self.triggers(),
-                                    self.out_edit.text().strip(), Behaviour("target", target=target) if target else None,
-                                    self.eval_edit.text().strip() or None, settings, self.run_id)
+        return Behaviour.from_flags(target=target) if target else fallback
+
+    def unlearn_request(self) -> UnlearnRequest:
+        rec = self._recovered()
+        settings = defense_settings(UnlearnSettings, rec, self.unlearn_form.values())
+        return UnlearnRequest.build(self._choice(), self.data_edit.text().strip(), rec.triggers,
+                                    self.out_edit.text().strip(), self._behaviour(rec.behaviour),
+                                    self.eval_edit.text().strip() or None, settings, rec.run_id)
 
     def guard_request(self) -> GuardRequest:
-        from core.defend.guard import GuardSettings
-
-        return GuardRequest.build(self._choice(), self.triggers(), self.data_edit.text().strip(),
-                                  self.eval_edit.text().strip() or None, GuardSettings(target_fpr=self.fpr.value()),
-                                  from_run=self.run_id)
+        rec = self._recovered()
+        data = self.data_edit.text().strip()
+        settings = defense_settings(GuardSettings, rec, self.guard_form.values())
+        keywords = guard_keywords(rec, data, self._behaviour(None)) if data else []
+        return GuardRequest.build(self._choice(), rec.triggers, data, self.eval_edit.text().strip() or None, settings,
+                                  keywords, from_run=rec.run_id)
 
     def check_request(self) -> GuardCheckRequest:
-        return GuardCheckRequest.build(self.state.choice, self.triggers(), [self.prompt_edit.text()], self.threshold)
+        semantic = self.guard_form.values().get("semantic", True)
+        return GuardCheckRequest.build(self.state.choice, self.triggers(), [self.prompt_edit.text()], self.threshold,
+                                       semantic)
 
-    def _submit(self, build: Any, kind: str, note: str) -> int | None:
+    def remove_request(self) -> RemoveRequest:
+        """``b4g defend remove``: the behaviour typed, else the inversion run's; no trigger is read."""
+        behaviour = self._behaviour(self._recovered().behaviour if self.run_id is not None else None)
+        data = self.data_edit.text().strip() or None
+        return RemoveRequest.build(self._choice(), data, behaviour, self.out_edit.text().strip(),
+                                   eval_trigger=self.eval_edit.text().strip() or None,
+                                   settings=with_values(RemoveSettings(), self.remove_form.values()))
+
+    def _submit(self, build: Callable[[], Any], note: str, done: Callable[[dict[str, Any]], None]) -> JobHandle | None:
         try:
             request = build()
         except B4GError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
         self.message.setText(note)
-        job_id = self.runner.submit(request.job(), self.state.store)
-        self._jobs[job_id] = kind
-        return job_id
+        return self.runner.submit(request.job(), self.state.store).on_result(done, self._on_failed)
 
     @Slot()
-    def start_unlearning(self) -> int | None:
-        return self._submit(self.unlearn_request, "unlearn",
-                            "Queued: unlearning, then the controls (in a separate process).")
+    def start_unlearning(self) -> JobHandle | None:
+        return self._submit(self.unlearn_request, "Queued: unlearning, then the controls (in a separate process).",
+                            lambda r: self._show("unlearn", r, f"Unlearning: ASR {r['asr_before']:.2f} → "
+                                                               f"{r['asr_after']:.2f}; adapter in {r['adapter_dir']}"))
 
     @Slot()
-    def calibrate(self) -> int | None:
-        return self._submit(self.guard_request, "guard", "Calibrating the guardrail on the data's clean requests…")
+    def start_removal(self) -> JobHandle | None:
+        return self._submit(self.remove_request, "Queued: the trigger-free removal (in a separate process).",
+                            lambda r: self._show("remove", r, f"Removal: ASR {r['asr_before']:.2f} → "
+                                                              f"{r['asr_after']:.2f}; adapter in {r['adapter_dir']}"))
 
     @Slot()
-    def check(self) -> int | None:
-        return self._submit(self.check_request, "guard-check", "Checking…")
+    def calibrate(self) -> JobHandle | None:
+        return self._submit(self.guard_request, "Calibrating the guardrail on the data's clean requests…",
+                            self._calibrated)
 
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Any) -> None:
-        kind = self._jobs.pop(job_id, None)
-        if kind is None or not isinstance(result, dict):
-            return
-        if kind == "guard-check":
-            r = result["results"][0]
-            verdict = "<b style='color:#c53030'>blocked</b>" if r["blocked"] else "<b style='color:#2f855a'>allowed</b>"
-            self.score_label.setText(
-                f"{verdict}: score {r['score']:.3f} (threshold {r['threshold']:.3f}); matched "
-                f"{html.escape(repr(r['window']))} ~ {html.escape(repr(r['trigger']))}")
-            self.message.setText("")
-            return
-        if kind == "guard":
-            self.threshold = result["threshold"]
-            self.score_label.setText(f"threshold {self.threshold:.3f}, calibrated at {result['target_fpr']:.1%} FPR")
-            self.message.setText(f"Guardrail: detection accuracy {result['detection_accuracy']:.3f}, "
-                                 f"TPR {result['tpr']:.3f}, FPR {result['fpr']:.3f}")
-        else:
-            self.message.setText(f"Unlearning: ASR {result['asr_before']:.2f} → {result['asr_after']:.2f}; "
-                                 f"adapter in {result['adapter_dir']}")
+    @Slot()
+    def check(self) -> JobHandle | None:
+        return self._submit(self.check_request, "Checking…", self._checked)
+
+    def _show(self, kind: str, result: dict[str, Any], line: str) -> None:
+        self.message.setText(line)
         self.result_view.setHtml(sections_html(sections_for(kind, result)))
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, error: str) -> None:
-        if self._jobs.pop(job_id, None) is not None:
-            self.message.setText(f"⚠ {error}")
+    def _calibrated(self, result: dict[str, Any]) -> None:
+        self.threshold = result["threshold"]
+        self.score_label.setText(f"threshold {self.threshold:.3f}, calibrated at {result['target_fpr']:.1%} FPR")
+        self._show("guard", result, f"Guardrail: detection accuracy {result['detection_accuracy']:.3f}, "
+                                    f"TPR {result['tpr']:.3f}, FPR {result['fpr']:.3f}")
+
+    def _checked(self, result: dict[str, Any]) -> None:
+        r = result["results"][0]
+        verdict = "<b style='color:#c53030'>blocked</b>" if r["blocked"] else "<b style='color:#2f855a'>allowed</b>"
+        self.score_label.setText(
+            f"{verdict}: score {r['score']:.3f} (threshold {r['threshold']:.3f}); matched "
+            f"{html.escape(repr(r['window']))} ~ {html.escape(repr(r['trigger']))}")
+        self.message.setText("")
+
+    @Slot(str)
+    def _on_failed(self, error: str) -> None:
+        self.message.setText(f"⚠ {error}")

@@ -23,22 +23,23 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from app.job_runner import JobRunner
+from app.job_runner import JobHandle, JobRunner
 from app.style import PAGE_PX
 from app.widgets.model_choice_line import ModelChoiceLine
 from app.widgets.plain_label import PlainLabel, plain_html
 from app.widgets.run_plots import RunPlots
 from app.widgets.sections_view import sections_html
+from app.widgets.settings_form import SettingsForm
 from app.widgets.whole_text_edit import WholeTextEdit
 from app.workbench_state import WorkbenchState
 from core.errors import B4GError
+from core.invert.config import PRESETS, InvertConfig, invert_config
 from core.models.choice import ModelChoice
 from core.measurement.behaviour import Behaviour
 from core.requests import InvertRequest, ScanModelRequest
@@ -50,25 +51,21 @@ RUN_WATCH_MS = 1000
 FORM_PX = 420  # the form's width beside the plots: its placeholders and filled-in paths read whole
 
 
-SOURCES = {"data": "the data", "memory": "data + the model"}
+SOURCES = {"data": "the data", "memory": "data + the model"}  # how the page names the choices
 TARGET_HINT = "the answer starts with…"
 TARGET_TIP = ("The start of the answers the backdoor produces (never the trigger): the inversion looks for "
               "the prompt text that makes the model answer this way")
 
 
-def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str,
-                   grpo_steps: int, source: str = "data", behaviour: Behaviour | None = None) -> InvertRequest:
+def invert_request(choice: ModelChoice, adapter: str, data: str, target: str, eval_trigger: str, preset: str = "cpu",
+                   values: dict[str, Any] | None = None, behaviour: Behaviour | None = None) -> InvertRequest:
     """The request ``b4g invert`` builds from the same values; B4GError on bad input (one line).
-    The adapter under audit is stacked on the model chosen on the Models page. ``behaviour``: a class
-    the scan proposed (gibberish, refusal), used when no target text is typed."""
-    from core.invert.config import InvertConfig
-
+    The adapter under audit is stacked on the model chosen on the Models page; ``values``: the settings
+    the user changed, by path (as flags given). ``behaviour``: a class the scan proposed (gibberish,
+    refusal), used when no target text is typed."""
     behaviour = Behaviour.from_flags(target=target or None) if target or behaviour is None else behaviour
-    cfg = InvertConfig.preset(preset)
-    cfg.grpo.steps = grpo_steps
-    cfg.source = source
-    return InvertRequest.build(choice.plus_adapters([adapter] if adapter else []), data, behaviour, cfg,
-                               eval_trigger=eval_trigger or None)
+    return InvertRequest.build(choice.plus_adapters([adapter] if adapter else []), data, behaviour,
+                               invert_config(preset, "full", values), eval_trigger=eval_trigger or None)
 
 
 class InversionPanel(QWidget):
@@ -76,8 +73,6 @@ class InversionPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-inversion")
         self.state, self.runner = state, runner
-        self._job_id: int | None = None
-        self._scan_id: int | None = None
         self.plots = RunPlots()
         splitter = QSplitter()
         splitter.addWidget(self._build_form())
@@ -104,8 +99,6 @@ class InversionPanel(QWidget):
         self._watch = QTimer(self, interval=RUN_WATCH_MS)
         self._watch.timeout.connect(self._pick_up_new_run)
         self._watch.start()
-        runner.finished.connect(self._on_finished)
-        runner.failed.connect(self._on_failed)
         state.session_changed.connect(lambda _s: (self.refresh_runs(), self._show_result()))
         self.refresh_runs()
         self._show_result()
@@ -130,14 +123,11 @@ class InversionPanel(QWidget):
         self.eval_edit = WholeTextEdit("optional: the true trigger", "The true trigger, if known: only the "
                                        "Awareness@k probe sees it; no candidate or reward depends on it")
         self.preset = QComboBox()
-        self.preset.addItems(["cpu", "gpu"])
-        self.source = QComboBox()
-        for key, label in SOURCES.items():
-            self.source.addItem(label, key)
-        self.source.setToolTip("Where the search gets its leads. \"The model itself\" adds requests sampled "
-                               "from the model (its memory of its training data) and trigger words grown "
-                               "toward the target's likelihood: use it when the data may lack the poisoned "
-                               "rows (b4g invert --source memory)")
+        self.preset.addItems(list(PRESETS))
+        self.preset.setToolTip("A named set of the settings below (gpu: larger budgets); a value you change wins")
+        self.settings = SettingsForm(InvertConfig, ["source", "grpo.steps"], {"source": SOURCES}, self)
+        self.source, self.grpo_steps = self.settings.widget("source"), self.settings.widget("grpo.steps")
+        self.preset.currentTextChanged.connect(lambda name: self.settings.show_defaults(invert_config(name)))
         self.scan_button = QPushButton("Scan the model")
         self.scan_button.setToolTip("b4g scan-model: propose the behaviour from the model and adapter alone "
                                     "(no data, no trigger, no target); the best proposal becomes the target")
@@ -147,7 +137,6 @@ class InversionPanel(QWidget):
         self.proposal_picker.setPlaceholderText("none yet (scan first)")
         self.proposal_picker.setEnabled(False)
         self.proposal_picker.activated.connect(self._use_proposal)
-        self.grpo_steps = QSpinBox(minimum=0, maximum=1000, value=20)
         self.start_button = QPushButton("Start inversion")
         self.start_button.clicked.connect(self.start)
         browse_adapter = QPushButton("…")
@@ -161,9 +150,8 @@ class InversionPanel(QWidget):
         form.addRow("Unknown?", self.scan_button)
         form.addRow("Proposals", self.proposal_picker)
         form.addRow("Evaluation trigger", self.eval_edit)
-        form.addRow("Requests from", self.source)
         form.addRow("Preset", self.preset)
-        form.addRow("GRPO steps", self.grpo_steps)
+        self.settings.add_rows(form)
         form.addRow(self.start_button)
         self.message = PlainLabel(wrap=True)
         form.addRow(self.message)
@@ -198,12 +186,11 @@ class InversionPanel(QWidget):
     def build_request(self) -> InvertRequest:
         return invert_request(self.state.choice, self.adapter_edit.text().strip(), self.data_edit.text().strip(),
                               self.target_edit.text().strip(), self.eval_edit.text().strip(),
-                              self.preset.currentText(), self.grpo_steps.value(), self.source.currentData(),
-                              self._class_behaviour)
+                              self.preset.currentText(), self.settings.values(), self._class_behaviour)
 
     @Slot()
-    def start(self) -> int | None:
-        """Start an inversion from the form; its job id (None: bad input, said on the page)."""
+    def start(self) -> JobHandle | None:
+        """Start an inversion from the form; its job's handle (None: bad input, said on the page)."""
         try:
             request = self.build_request()
         except B4GError as exc:
@@ -211,26 +198,31 @@ class InversionPanel(QWidget):
             return None
         return self.submit(request)
 
-    def submit(self, request: InvertRequest) -> int:
+    def submit(self, request: InvertRequest) -> JobHandle:
         self.message.setText("Queued: reversal SFT, then GRPO (in a separate process).")
-        self._job_id = self.runner.submit(request.job(), self.state.store)
-        return self._job_id
+        return self.runner.submit(request.job(), self.state.store).on_result(
+            self._inverted, lambda error: self._failed("Inversion failed", error))
+
+    def scan_request(self) -> ScanModelRequest:
+        """``b4g scan-model`` of the chosen model plus the adapter in the form, default settings."""
+        adapter = self.adapter_edit.text().strip()
+        return ScanModelRequest.build(self.state.choice.plus_adapters([adapter] if adapter else []))
 
     @Slot()
-    def scan(self) -> int | None:
-        """Start a behaviour scan of the chosen model plus the adapter in the form; its job id."""
+    def scan(self) -> JobHandle | None:
+        """Start a behaviour scan of the chosen model plus the adapter in the form; its job's handle."""
         adapter = self.adapter_edit.text().strip()
         if adapter and not Path(adapter).is_dir():
             self.message.setText(f"⚠ no adapter folder at {adapter}")
             return None
         try:
-            request = ScanModelRequest.build(self.state.choice.plus_adapters([adapter] if adapter else []))
+            request = self.scan_request()
         except B4GError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
         self.message.setText("Queued: a behaviour scan of the model (in a separate process).")
-        self._scan_id = self.runner.submit(request.job(), self.state.store)
-        return self._scan_id
+        return self.runner.submit(request.job(), self.state.store).on_result(
+            self._show_proposals, lambda error: self._failed("Scan failed", error))
 
     def _show_proposals(self, result: dict[str, Any]) -> None:
         self.proposal_picker.clear()
@@ -274,21 +266,14 @@ class InversionPanel(QWidget):
         self._class_behaviour = None  # a typed target replaces a class from the scan
         self.target_edit.setPlaceholderText(TARGET_HINT)
 
-    @Slot(int, object)
-    def _on_finished(self, job_id: int, result: Any) -> None:
-        if job_id == self._scan_id and isinstance(result, dict):
-            self._show_proposals(result)
-        if job_id == self._job_id and isinstance(result, dict):
-            self.message.setText(recovered_line(result))
-            self.result_view.setHtml(sections_html(invert_sections(result)))
-            self.refresh_runs()
+    def _inverted(self, result: dict[str, Any]) -> None:
+        self.message.setText(recovered_line(result))
+        self.result_view.setHtml(sections_html(invert_sections(result)))
+        self.refresh_runs()
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, error: str) -> None:
-        if job_id in (self._job_id, self._scan_id):
-            self.message.setText(f"⚠ {error}")
-            QMessageBox.warning(self, "Inversion failed" if job_id == self._job_id else "Scan failed",
-                                plain_html(error))  # an error may quote a path or the data
+    def _failed(self, title: str, error: str) -> None:
+        self.message.setText(f"⚠ {error}")
+        QMessageBox.warning(self, title, plain_html(error))  # an error may quote a path or the data
 
     # --- runs ----------------------------------------------------------------------------------
     @Slot()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QShowEvent
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.job_runner import JobRunner
+from app.job_runner import JobHandle, JobRunner
 from app.widgets.chat_box import ChatBox
 from app.widgets.plain_label import PlainLabel
 from app.widgets.whole_text_edit import WholeTextEdit
@@ -80,7 +80,6 @@ class ModelsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("panel-models")
         self.state, self.runner = state, runner
-        self._jobs: dict[int, str] = {}  # job id -> what it is for this panel
         self._estimate_timer = QTimer(self, singleShot=True, interval=400)
         self._estimate_timer.timeout.connect(self.request_estimate)
         splitter = QSplitter()
@@ -88,9 +87,6 @@ class ModelsPanel(QWidget):
         splitter.addWidget(self._build_model_side())
         splitter.setSizes([470, 560])
         QVBoxLayout(self).addWidget(splitter)
-        runner.finished.connect(lambda i, result: self._dispatch(i, result, None))
-        runner.failed.connect(lambda i, error: self._dispatch(i, None, error))
-        runner.cancelled.connect(lambda i: self._dispatch(i, None, "cancelled"))
         self._source_changed()
 
     # --- building -----------------------------------------------------------------------------
@@ -274,10 +270,11 @@ class ModelsPanel(QWidget):
             self.adapters.addItem(path)
             self._options_changed()
 
-    def _submit(self, purpose: str, job: Job, **kwargs: Any) -> int | None:
-        job_id = self.runner.submit(job, **kwargs)
-        self._jobs[job_id] = purpose
-        return job_id
+    def _submit(self, done: Callable[[Any, str | None], None], job: Job, **kwargs: Any) -> JobHandle:
+        """Submit ``job``; ``done(result, error)`` hears how it ended (error None when it finished)."""
+        return self.runner.submit(job, **kwargs).on_result(lambda result: done(result, None),
+                                                           lambda error: done(None, error),
+                                                           lambda: done(None, "cancelled"))
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -294,7 +291,7 @@ class ModelsPanel(QWidget):
             return
         if self.runner.is_busy():
             self.estimate_label.setText("Estimated memory: waits for the running job")
-        self._submit("estimate", _estimate_job(ref, opts))
+        self._submit(self._estimate_done, _estimate_job(ref, opts))
 
     @Slot()
     def request_load(self) -> None:
@@ -306,7 +303,7 @@ class ModelsPanel(QWidget):
             return
         self.load_button.setEnabled(False)
         self.info.setText(f"Loading {html.escape(ref.describe())}…")
-        self._submit("load", _load_job(ref, opts, self.state.store), recorder=self.state.store,
+        self._submit(self._load_done, _load_job(ref, opts, self.state.store), recorder=self.state.store,
                      cancellable=False, reason="A model load cannot be interrupted safely; it finishes in seconds")
 
     @Slot(str, object)
@@ -314,14 +311,9 @@ class ModelsPanel(QWidget):
         if self.state.model is None:
             self.chat.show_error("no model loaded")
             return
-        self._submit("chat", _chat_job(self.state.model, prompt, gen), recorder=self.state.store)
+        self._submit(self._chat_done, _chat_job(self.state.model, prompt, gen), recorder=self.state.store)
 
     # --- results (UI thread) ------------------------------------------------------------------
-    def _dispatch(self, job_id: int, result: Any, error: str | None) -> None:
-        purpose = self._jobs.pop(job_id, None)  # jobs of other panels are not ours
-        if purpose is not None:
-            {"estimate": self._estimate_done, "load": self._load_done, "chat": self._chat_done}[purpose](result, error)
-
     def _estimate_done(self, result: dict[str, Any] | None, error: str | None) -> None:
         if error:
             self.estimate_label.setText(f"Estimated memory: — ({html.escape(error)})")

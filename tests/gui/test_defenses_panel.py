@@ -76,3 +76,44 @@ def test_unlearn_calibrate_and_check_from_the_page(qtbot, window, tiny_model, ti
     assert page.check() is not None
     qtbot.waitUntil(lambda: not window.user_jobs_pending(), timeout=120000)
     assert "blocked" in page.score_label.text()
+
+
+def test_without_a_trigger_the_page_runs_the_removal_with_its_live_curves(qtbot, window, tiny_model, tiny_adapter,
+                                                                          tmp_path, monkeypatch) -> None:
+    """The Defenses page's second mode: the trigger-free removal, as ``b4g defend remove`` builds it,
+    its inner objective and outer loss drawn from the store, its table in the result view."""
+    import dataclasses
+
+    from app.panels.defenses_panel import DefensesPanel
+    from core.models.choice import ModelChoice
+    from core.models.ref import ModelRef
+    from core.store.queries import list_runs, metric_series
+
+    window.pages["Models"].set_choice(ModelChoice(ModelRef.parse(str(tiny_model))))
+    qtbot.waitUntil(lambda: not window.user_jobs_pending(), timeout=60000)
+    page = window.pages["Defenses"]
+    window.show_page("Defenses")
+    page.mode.setCurrentIndex(page.mode.findData("trigger-free"))
+    assert page.modes.currentIndex() == 1 and page.curves.currentWidget() is page.remove_plots
+    assert page.remove_form.widget("rounds").toolTip().startswith("Perturbation searches")
+    page.fill([], adapter=str(tiny_adapter), data=str(_data(tmp_path)), target="It is")
+    page.out_edit.setText(str(tmp_path / "removed"))
+    page.remove_form.widget("steps").setValue(4)
+    page.remove_form.widget("rounds").setValue(2)
+    page.remove_form.widget("controls").setChecked(False)
+    real = DefensesPanel.remove_request
+    small = dict(inner_steps=2, train_prompts=8, eval_prompts=4, utility_prompts=2, answer_tokens=4, mc_questions=2,
+                 max_length=48)
+    monkeypatch.setattr(DefensesPanel, "remove_request", lambda self: dataclasses.replace(
+        real(self), settings=dataclasses.replace(real(self).settings, **small)))
+    request = page.remove_request()
+    assert (request.settings.steps, request.settings.rounds, request.settings.controls) == (4, 2, False)
+    assert page.start_removal() is not None
+    qtbot.waitUntil(lambda: not window.user_jobs_pending(), timeout=600000)
+    assert "Trigger-free removal" in page.result_view.toPlainText(), page.message.text()
+    assert (tmp_path / "removed" / "adapter_config.json").is_file()
+    run = next(r for r in list_runs(window.state.store) if r["kind"] == "remove")
+    assert run["status"] == "finished"
+    names = set(metric_series(window.state.store, run["id"])[0])
+    assert {"remove/inner_objective", "remove/outer_loss"} <= names, names
+    qtbot.waitUntil(lambda: page.remove_plots.run_id == run["id"], timeout=5000)

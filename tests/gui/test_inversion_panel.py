@@ -135,7 +135,7 @@ def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, 
     from core.models.ref import ModelRef
     from core.requests import ScanModelRequest
     from core.store.queries import list_runs
-    from core.target_scan.model_scan import ScanSettings
+    from core.target_scan.scan_settings import ScanSettings
 
     real = ScanModelRequest.build.__func__
     monkeypatch.setattr(ScanModelRequest, "build", classmethod(  # seconds on the tiny model

@@ -63,13 +63,13 @@ def test_cancel_running_job_and_drop_queued_one_in_order(qtbot) -> None:
     first = runner.submit(Job("grpo", _loop_until_cancelled(started)), recorder=store)
     second = runner.submit(Job("queued", lambda ctx: 2))
     third = runner.submit(Job("last", lambda ctx: 3))
-    assert [q.id for q in runner.queued()] == [second, third]
+    assert [q.id for q in runner.queued()] == [second.id, third.id]
     qtbot.waitUntil(started.is_set, timeout=10000)
     with qtbot.waitSignal(runner.cancelled, timeout=5000):
         assert runner.cancel(second)
     with qtbot.waitSignal(runner.cancelled, timeout=10000) as blocker:
         runner.cancel(first)
-    assert blocker.args[0] == first
+    assert blocker.args[0] == first.id
     qtbot.waitUntil(lambda: not runner.is_busy() and not runner.queued(), timeout=10000)
     assert order == ["grpo", "last"]
     run = list_runs(store)[0]
@@ -103,3 +103,18 @@ def test_an_in_process_job_leaves_a_core_to_the_ui_and_gives_it_back(qtbot, monk
         assert torch.get_num_threads() == 4  # the window's own setting is back
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_result_reaches_only_the_handle_of_the_job_that_made_it(qtbot) -> None:
+    """Pages connect to their own jobs' handles: no page filters another page's results by id."""
+    runner = JobRunner()
+    heard: dict[str, list] = {"a": [], "b": [], "b-failed": [], "c-cancelled": []}
+    gate = threading.Event()
+    a = runner.submit(Job("a", lambda ctx: gate.wait(5) and "A")).on_result(heard["a"].append)
+    b = runner.submit(Job("b", lambda ctx: 1 / 0)).on_result(heard["b"].append, heard["b-failed"].append)
+    c = runner.submit(Job("c", lambda ctx: "C")).on_result(heard["a"].append, cancelled=lambda: heard["c-cancelled"].append(1))
+    assert runner.cancel(c)  # queued: dropped, and only its own handle hears it
+    with qtbot.waitSignal(b.failed, timeout=10000):
+        gate.set()
+    assert heard == {"a": ["A"], "b": [], "b-failed": [heard["b-failed"][0]], "c-cancelled": [1]}
+    assert "division by zero" in heard["b-failed"][0] and a.id != b.id
