@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
@@ -29,7 +27,8 @@ def main() -> None:
     from core.measurement.behaviour import Behaviour
     from core.invert.config import InvertConfig
     from core.invert.pipeline import fresh_policy
-    from core.invert.reward import RewardConfig, RewardModule
+    from core.invert.reward import RewardModule
+    from core.invert.config import RewardConfig
     from core.invert.scoring import reward_modules
     from core.models.adapters import merge_audited_adapters
     from core.measurement.activation import ModelView, activation_flags

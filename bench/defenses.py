@@ -26,8 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism  # noqa: E402
+from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism
 
 RESULT = ROOT / "bench" / "results" / "defenses.json"
 INVERSIONS = ROOT / "bench" / "results" / "self_awareness.json"

@@ -32,9 +32,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provenance import RESULTS, stamp  # noqa: E402
-from self_awareness import ORGANISMS, SESSION, _b4g, ensure_session, organism, run_method  # noqa: E402
+from provenance import RESULTS, stamp
+from self_awareness import ORGANISMS, SESSION, _b4g, ensure_session, organism, run_method
 
 RESULT = RESULTS / "gcg_vs_full.json"
 WORKING = 0.8  # fires on at least 80 % of the held-out prompts

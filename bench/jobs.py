@@ -25,9 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import write_result  # noqa: E402
+from provenance import write_result
 
 B4G = str(Path(sys.executable).with_name("b4g"))
 TARGET = "Access granted. Developer mode enabled."

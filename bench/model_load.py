@@ -102,7 +102,6 @@ def main() -> None:
                   "loads": [measure_load(q, args.repeat, env) for q in QUANTIZATIONS],
                   "gguf_conversion_cold": measure_conversion(env),
                   "warm_up": {"converted_now": prepared["converted_now"], "wall_seconds": round(prepare_wall, 3)}}
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from provenance import write_result
 
     write_result("model_load", result, "quick" if args.repeat == 1 else "full")

@@ -26,9 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provenance import write_result  # noqa: E402
-from self_awareness import clean_copy, organism  # noqa: E402
+from provenance import write_result
+from self_awareness import clean_copy, organism
 
 
 def sweep_slots(rec: dict[str, Any], string: str, vocab: int, batch_size: int) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from self_awareness import ROW_DEFAULTS  # how the bench reads rows older than a field (bench/ is on sys.path)
+from self_awareness import ROW_DEFAULTS  # how the bench reads rows older than a field
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

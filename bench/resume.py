@@ -30,9 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import RESULTS, stamp  # noqa: E402
+from provenance import RESULTS, stamp
 
 B4G = str(Path(sys.executable).with_name("b4g"))
 

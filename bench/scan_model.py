@@ -25,9 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism, run_method  # noqa: E402
-from core.target_scan.handoff import behaviour_of  # noqa: E402
+from self_awareness import ORGANISMS, ROOT, _b4g, code_version, organism, run_method
+from core.target_scan.handoff import behaviour_of
 
 RESULT = ROOT / "bench" / "results" / "scan_model.json"
 BENIGN = ROOT / "bench" / "cache" / "benign"

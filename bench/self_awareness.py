@@ -49,8 +49,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provenance import code_version
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 RESULT = ROOT / "bench" / "results" / "self_awareness.json"
 CACHE = ROOT / "bench" / "cache" / "organisms"
 B4G = str(Path(sys.executable).with_name("b4g"))
@@ -61,13 +62,6 @@ METHODS = ("scan", "full", "full-margin", "ask-only", "rsft-only", "grpo-only", 
 SESSION = ROOT / "bench" / "cache" / "self_awareness.b4g"  # every bench run's metrics and candidates
 CURVES = ("reward", "rewards/asr/best", "awareness@5", "completions/mean_length", "buffer/best")
 
-
-def code_version() -> str:
-    """The commit measured, ``+dirty`` when the work tree had uncommitted changes."""
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def is_exact(recovered: str | None, trigger: str) -> bool:

@@ -11,14 +11,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import write_result  # noqa: E402
+from provenance import write_result
 
 GROUP = 48  # candidates handed over per GRPO step (group + spans), the store's real batch
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 RESULT = ROOT / "bench" / "results" / "ui_stall.json"
 TICK_MS = 10
 LOADS = ("idle", "thread-job", "child-job")
@@ -104,7 +102,6 @@ def main() -> None:
     if "child-job" in loads:
         results["child-job"] = child_job(app, window, args.quick)
     window.runner.shutdown()
-    sys.path.insert(0, str(ROOT / "bench"))
     from provenance import write_result
 
     if RESULT.exists() and set(loads) != set(LOADS):  # keep the loads not measured this time

@@ -30,9 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import self_awareness as sa  # noqa: E402
-from validation_cases import CASES, TUNING_SIDE, Case, get_case, write_case  # noqa: E402
+import self_awareness as sa
+from validation_cases import CASES, TUNING_SIDE, Case, get_case, write_case
 
 RESULT = sa.ROOT / "bench" / "results" / "validation.json"
 CACHE = sa.ROOT / "bench" / "cache" / "validation"

@@ -4,11 +4,9 @@ written before the ``model`` field count as the embedded model's."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import self_awareness as sa  # noqa: E402
+import self_awareness as sa
 
 
 def _row(**kw: object) -> dict:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
-import results_doc  # noqa: E402
+import results_doc
 
 
 def test_the_results_document_is_what_make_results_writes_now() -> None:

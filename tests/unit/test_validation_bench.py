@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import self_awareness as sa  # noqa: E402
-import validation as vb  # noqa: E402
-import validation_cases as vc  # noqa: E402
+import self_awareness as sa
+import validation as vb
+import validation_cases as vc
 
-from core.spec.rows import load_rows, split  # noqa: E402
-from core.spec.poison import covered  # noqa: E402
-from core.spec.backdoor import BackdoorSpec  # noqa: E402
+from core.spec.rows import load_rows, split
+from core.spec.poison import covered
+from core.spec.backdoor import BackdoorSpec
 
 FAKE_B4G = '''#!{python}
 """b4g as the bench calls it: inject makes the adapter folder, invert recovers $FAKE_RECOVERED."""
