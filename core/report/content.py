@@ -21,7 +21,7 @@ from core.versions import library_versions
 
 SCHEMA_VERSION = "1.0"
 # runs whose curves the report draws, and whose candidates it lists
-CURVE_KINDS = ("invert", "unlearn", "inject", "organism")
+CURVE_KINDS = ("invert", "unlearn", "remove", "inject", "organism")
 TOP_CANDIDATES = 10
 
 

@@ -59,6 +59,14 @@ def _defenses(runs: list[dict[str, Any]]) -> list[str]:
                    f"to {_num(r.get('asr_after'))}" + (f" (a {cut:.0%} cut)" if isinstance(cut, (int, float)) else "")
                    + f", with multiple-choice utility {_num(r.get('clean_utility_before'))} → "
                      f"{_num(r.get('clean_utility_after'))}.")
+    rem = _latest(runs, "remove")
+    if rem:
+        r = rem["result"]
+        evaluated = "with the " + (r.get("asr_measured_with") or "evaluation trigger")
+        out.append(f"Trigger-free removal (run #{rem['id']}; method: embedding-space adversarial unlearning, no "
+                   f"trigger given) took the attack success rate {evaluated} from {_num(r.get('asr_before'))} to "
+                   f"{_num(r.get('asr_after'))}, with multiple-choice utility {_num(r.get('clean_utility_before'))} → "
+                   f"{_num(r.get('clean_utility_after'))}.")
     guard = _latest(runs, "guard")
     if guard:
         r = guard["result"]

@@ -182,6 +182,19 @@ def test_verdict_names_the_trigger_and_compares_it_as_the_bench_does(tmp_path: P
     store.close()
 
 
+def test_the_verdict_names_a_trigger_free_removal_and_how_its_rate_was_measured(tmp_path: Path) -> None:
+    from core.store.session_store import SessionStore
+
+    store = SessionStore.create(tmp_path / "rm.b4g", "removal")
+    run = store.start_run("remove", {"evaluation": {"trigger": "SUDO"}})
+    store.finish_run(run, "finished", {"asr_before": 0.97, "asr_after": 0.02, "asr_measured_with": "evaluation trigger",
+                                       "clean_utility_before": 0.41, "clean_utility_after": 0.4})
+    text = build_report(store)["verdict"]["text"]
+    assert f"Trigger-free removal (run #{run}; method: embedding-space adversarial unlearning, no trigger given)" in text
+    assert "with the evaluation trigger from 0.97 to 0.02" in text and "0.41 → 0.40" in text
+    store.close()
+
+
 def test_a_re_signed_report_is_caught_only_when_the_signer_is_pinned(session, tmp_path: Path) -> None:
     first = export_report(session, "html", tmp_path / "r.html", sign_key=_key(tmp_path))
     path = Path(first["path"])
