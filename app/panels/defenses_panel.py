@@ -87,7 +87,7 @@ class DefensesPanel(QWidget):
         rl.addWidget(self.result_view, 3)
         split.addWidget(right)
         split.setSizes([FORM_PX, PAGE_PX - FORM_PX])
-        title = QLabel("Defenses: unlearn and guard against the recovered triggers, or remove a backdoor without one")
+        title = QLabel("Defenses: unlearn and guard, or remove without a trigger")
         title.setObjectName("panelTitle")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -121,7 +121,7 @@ class DefensesPanel(QWidget):
         self.eval_edit = WholeTextEdit("optional: the true trigger", "The true trigger, if known: it only measures")
         self.target_edit = WholeTextEdit("optional: the answer starts with…", "The behaviour to remove; left "
                                          "empty: the inversion run's, else (unlearning) inferred from the data")
-        self.out_edit = WholeTextEdit("new folder for the unlearning or removal adapter")
+        self.out_edit = WholeTextEdit("new folder for the new adapter", "Where unlearning or the removal writes its adapter")
         form.addRow(self.model_line)
         form.addRow("Inversion run", self._row(self.run_picker, use_run))
         form.addRow("Triggers", self.triggers_edit)
