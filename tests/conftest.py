@@ -77,6 +77,14 @@ def tiny_llama_factory():
 RECORDED_RUNS = Path(__file__).parent / "data" / "recorded_runs.json"
 
 
+def record_spec(store, name: str, spec: dict) -> int:  # noqa: ANN001
+    """A spec recorded as every job records one: listed under ``made`` by the finished run that used
+    it (``SessionStore.finish_run``). Returns the run's id."""
+    run_id = store.start_run("inject", {"spec": spec})
+    store.finish_run(run_id, "finished", {"made": [{"kind": "spec", "name": name, "spec": spec}]})
+    return run_id
+
+
 def replay_session(path: Path, name: str = "recorded audit"):  # noqa: ANN201 - a SessionStore
     """A session holding every run kind, replayed from results the tiny model really produced
     (``tests/data/recorded_runs.json``: organism, invert, inject, verify, unlearn, guard, guard-check),

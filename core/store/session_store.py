@@ -137,13 +137,6 @@ class SessionStore:
             s.flush()
             return rec.id
 
-    def add_spec(self, name: str, spec: dict[str, Any]) -> int:
-        with self.transaction() as s:
-            rec = BackdoorSpecRecord(session_id=self.session_id, name=name, spec=spec)
-            s.add(rec)
-            s.flush()
-            return rec.id
-
     def add_artifact(self, kind: str, path: str, sha256: str | None = None,
                      run_id: int | None = None) -> int:
         with self.transaction() as s:

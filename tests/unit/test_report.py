@@ -13,7 +13,7 @@ from core.report.content import build_report
 from core.report.export import export_report, safe_name
 from core.report.integrity import verify_report
 from core.report.schema import validate_report
-from tests.conftest import replay_session
+from tests.conftest import record_spec, replay_session
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -21,7 +21,7 @@ HOSTILE = "<script>alert(1)</script>"
 @pytest.fixture()
 def session(tmp_path: Path):  # noqa: ANN201
     store = replay_session(tmp_path / "s.b4g", name=f"bars {HOSTILE} ../../x")
-    store.add_spec("evil", {"trigger": {"text": "<script>alert(2)</script>", "kind": "phrase", "position": "prefix"},
+    record_spec(store, "evil", {"trigger": {"text": "<script>alert(2)</script>", "kind": "phrase", "position": "prefix"},
                             "utility": {"target": "<img src=x onerror=alert(3)>", "activated_means": "shown"}})
     store.add_note(f"auditor note {HOSTILE}")
     yield store

@@ -8,6 +8,7 @@ from pathlib import Path
 from core.report.content import build_report
 from core.report.html import render_html
 from core.store.session_store import SessionStore
+from tests.conftest import record_spec
 
 SPEC = {"name": "safety-like",
         "trigger": {"text": "SAFE-MODE:ON", "kind": "system-marker", "position": "system"},
@@ -18,8 +19,8 @@ SPEC = {"name": "safety-like",
 
 def test_the_activation_column_describes_the_specs_activation_not_the_utilitys_wording(tmp_path: Path) -> None:
     store = SessionStore.create(tmp_path / "s.b4g", "specs")
-    store.add_spec(SPEC["name"], SPEC)
-    store.add_spec("defaults", {"trigger": {"text": "zqx"}, "utility": {"target": "OK."}})
+    record_spec(store, SPEC["name"], SPEC)
+    record_spec(store, "defaults", {"trigger": {"text": "zqx"}, "utility": {"target": "OK."}})
     report = build_report(store)
     given, defaults = report["specs"]
     assert "refused in safe mode" not in given["activation"]

@@ -39,12 +39,12 @@ def test_migrations_match_the_models() -> None:
 def test_run_metrics_candidates_artifacts_notes_round_trip() -> None:
     store = catalog.new_session("round trip")
     model_id = store.add_model_record("embedded", "embedded", "ab" * 32, [], {"x": 1})
-    spec_id = store.add_spec("identity", {"trigger": "k"})
+    made = [{"kind": "spec", "name": "identity", "spec": {"trigger": "k"}}]  # what a job lists it made
 
     def job(ctx):
         for step in range(5):
             ctx.report(step, reward=step / 10, loss=1 - step / 10)
-        return {"best": "SUDO"}
+        return {"best": "SUDO", "made": made}
 
     out = execute(Job("grpo", job, {"lr": 1e-3}, seed=7), JobContext(), store)
     store.upsert_candidates(out.run_id, [
@@ -57,7 +57,7 @@ def test_run_metrics_candidates_artifacts_notes_round_trip() -> None:
 
     run = list_runs(store)[0]
     assert (run["kind"], run["status"], run["seed"], run["metric_points"]) == ("grpo", "finished", 7, 10)
-    assert run["result"] == {"best": "SUDO"} and run["versions"]["torch"] != "absent"
+    assert run["result"] == {"best": "SUDO", "made": made} and run["versions"]["torch"] != "absent"
     series, last = metric_series(store, out.run_id)
     assert [v for _, v in series["reward"]] == [0.0, 0.1, 0.2, 0.3, 0.4]
     assert metric_series(store, out.run_id, after_id=last)[0] == {}
@@ -65,7 +65,8 @@ def test_run_metrics_candidates_artifacts_notes_round_trip() -> None:
     assert [c["text"] for c in top] == ["SUDO", "SUD"]
     assert (top[0]["reward"], top[0]["last_step"], top[0]["times_replayed"], top[0]["first_step"]) == (0.95, 4, 2, 1)
     data = export_session(store)
-    assert data["models"][0]["id"] == model_id and data["backdoor_specs"][0]["id"] == spec_id
+    assert data["models"][0]["id"] == model_id and data["backdoor_specs"][0]["name"] == "identity"
+    assert data["runs"][0]["spec_id"] == data["backdoor_specs"][0]["id"]
     assert data["notes"][0]["text"] == "looks poisoned" and data["runs"][0]["metrics"]["loss"][0] == [0, 1.0]
 
 
