@@ -86,7 +86,7 @@ class DemoController(QObject):
         if job is None:
             self._fail(f"the {stage} stage did not start (see the page's message)")
             return
-        job.on_result(then, self._fail, lambda: self._fail("cancelled"))
+        job.on_result(then, self._fail, lambda: self._fail("cancelled"), context=self)
 
     def _built(self, result: dict[str, Any]) -> None:
         self.organism = result

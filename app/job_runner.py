@@ -89,14 +89,26 @@ class JobHandle(QObject):
         self.id, self.kind = job_id, kind
 
     def on_result(self, finished: Callable[[Any], None], failed: Callable[[str], None] | None = None,
-                  cancelled: Callable[[], None] | None = None) -> "JobHandle":
-        """Connect the submitter's slots in one call; returns the handle."""
+                  cancelled: Callable[[], None] | None = None, context: QObject | None = None) -> "JobHandle":
+        """Connect the submitter's slots in one call; returns the handle. ``context``: the widget the
+        slots belong to; once it is destroyed, nothing is delivered (a plain function or lambda is
+        not disconnected by Qt when its page goes)."""
         self.finished.connect(finished)
         if failed is not None:
             self.failed.connect(failed)
         if cancelled is not None:
             self.cancelled.connect(cancelled)
+        if context is not None:
+            context.destroyed.connect(self._forget)
         return self
+
+    @Slot()
+    def _forget(self) -> None:
+        for signal in (self.started, self.progressed, self.finished, self.failed, self.cancelled):
+            try:
+                signal.disconnect()
+            except (RuntimeError, TypeError):  # nothing connected
+                pass
 
 
 @dataclass

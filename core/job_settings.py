@@ -71,6 +71,8 @@ class Knob:
         """One line naming the flag when ``value`` is outside the field's limits."""
         if self.own_check is not None:
             self.own_check(value, self.flag)
+            if self.kind is float and (self.low is not None or self.high is not None):
+                self._check_float(value)
         elif self.kind is bool:
             if not isinstance(value, bool):
                 raise B4GError(f"{self.flag} is on or off (got {value!r})")
@@ -126,9 +128,10 @@ def add_flags(parser: argparse.ArgumentParser | Any, cls: type, skip: tuple[str,
                                 help=k.help)
         else:
             shown = f"{k.default:g}" if k.kind is float else k.default
+            told = "(default" in k.help  # the help says its own default (a run's position)
             metavar = None if k.choices else {int: "N", float: "X"}.get(k.kind, "TEXT")
             parser.add_argument(k.flag, dest=k.dest, type=k.kind, choices=k.choices, default=None, metavar=metavar,
-                                help=f"{k.help} (default {shown})")
+                                help=k.help if told else f"{k.help} (default {shown})")
 
 
 def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:

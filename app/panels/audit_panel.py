@@ -209,7 +209,7 @@ class AuditPanel(QWidget):
         self.open_button.setEnabled(False)
         self.message.setText("Queued: the audit (training stages run in a separate process).")
         self.job = self.runner.submit(request.job(), self.state.store).on_result(
-            self._on_finished, self._on_failed, self._on_cancelled)
+            self._on_finished, self._on_failed, self._on_cancelled, context=self)
         self._show_plan()
         self.timer.start()  # the runner may start it at once: its started signal came before the id
         return self.job

@@ -226,7 +226,7 @@ class BackdoorsPanel(QWidget):
 
     # --- jobs ------------------------------------------------------------------------------------
     def _submit(self, request: JobRequest, done: Callable[[dict[str, Any]], None]) -> JobHandle:
-        return self.runner.submit(request.job(), self.state.store).on_result(done, self._on_failed)
+        return self.runner.submit(request.job(), self.state.store).on_result(done, self._on_failed, context=self)
 
     @Slot()
     def inject(self) -> JobHandle | None:

@@ -168,7 +168,7 @@ class BufferPanel(QWidget):
         self.answers.setPlainText(f"Testing {texts[0]!r} ({position}) on held-out prompts…")
         return self.runner.submit(request.job(), self.state.store).on_result(
             lambda result: self.answers.setHtml(answers_html(result)),
-            lambda error: self.answers.setPlainText(f"⚠ {error}"))
+            lambda error: self.answers.setPlainText(f"⚠ {error}"), context=self)
 
     @Slot()
     def send_selected(self) -> bool:

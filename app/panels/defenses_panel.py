@@ -42,7 +42,6 @@ from app.workbench_state import WorkbenchState
 from core.errors import B4GError
 from core.defend.defense_settings import GuardSettings, RemoveSettings, UnlearnSettings
 from core.defend.from_run import Recovered, defense_settings, guard_keywords, recovered_from
-from core.job_settings import with_values
 from core.measurement.behaviour import Behaviour
 from core.requests import GuardCheckRequest, GuardRequest, InvertRequest, RemoveRequest, UnlearnRequest
 from core.sections import sections_for, run_label
@@ -114,7 +113,7 @@ class DefensesPanel(QWidget):
         self.triggers_edit.setPlaceholderText("one recovered trigger per line")
         self.triggers_edit.setMaximumHeight(70)
         # typed triggers are the auditor's own, not an inversion run's
-        self.triggers_edit.textChanged.connect(lambda: setattr(self, "run_id", None))
+        self.triggers_edit.textChanged.connect(self._forget_run)
         self.adapter_edit = WholeTextEdit("adapter folder under audit", "The LoRA adapter of the model under audit")
         self.data_edit = WholeTextEdit("the auditor's requests (JSONL)",
                                        "Requests to split into training and evaluation (their clean rows only)")
@@ -156,7 +155,7 @@ class DefensesPanel(QWidget):
     def _build_unlearn(self) -> QWidget:
         box = QGroupBox("Adversarial unlearning")
         form = QFormLayout(box)
-        self.unlearn_form = SettingsForm(UnlearnSettings, ["steps", "controls"], parent=self)
+        self.unlearn_form = SettingsForm(UnlearnSettings, ["steps", "controls", "position"], parent=self)
         self.steps, self.controls = self.unlearn_form.widget("steps"), self.unlearn_form.widget("controls")
         self.unlearn_button = QPushButton("Start unlearning")
         self.unlearn_button.clicked.connect(self.start_unlearning)
@@ -169,7 +168,8 @@ class DefensesPanel(QWidget):
         box.setToolTip("No trigger needed: a universal perturbation of the hidden states at one layer stands in "
                        "for any trigger, and a LoRA learns to give the model's own clean answer under it")
         form = QFormLayout(box)
-        self.remove_form = SettingsForm(RemoveSettings, ["steps", "rounds", "depth", "radius", "controls"], parent=self)
+        self.remove_form = SettingsForm(RemoveSettings, ["steps", "rounds", "depth", "radius", "position", "controls"],
+                                        parent=self)
         self.remove_form.add_rows(form)
         self.remove_button = QPushButton("Start removal")
         self.remove_button.clicked.connect(self.start_removal)
@@ -184,7 +184,7 @@ class DefensesPanel(QWidget):
     def _build_guard(self) -> QWidget:
         box = QGroupBox("Guardrail")
         form = QFormLayout(box)
-        self.guard_form = SettingsForm(GuardSettings, ["target_fpr"], parent=self)
+        self.guard_form = SettingsForm(GuardSettings, ["target_fpr", "position"], parent=self)
         self.fpr = self.guard_form.widget("target_fpr")
         self.calibrate_button = QPushButton("Calibrate and measure")
         self.calibrate_button.clicked.connect(self.calibrate)
@@ -221,6 +221,8 @@ class DefensesPanel(QWidget):
             self.run_picker.addItem(f"#{r['id']} · {found!r}", r["id"])
             self.run_picker.setItemData(self.run_picker.count() - 1, plain_html(
                 f"{run_label(r)} · recovered {found!r}"), Qt.ItemDataRole.ToolTipRole)
+        if self.run_id not in [r["id"] for r in runs]:  # another session, or a run not finished
+            self._forget_run()
         self.plots.follow_latest(self.state.store, ("unlearn",))
         self.remove_plots.follow_latest(self.state.store, ("remove",))
         self._show_latest_results(runs_all=list_runs(self.state.store))
@@ -270,10 +272,19 @@ class DefensesPanel(QWidget):
         self.fill(recovered.triggers, adapters[-1] if adapters else "", audited.data, audited.eval_trigger or "",
                   target)
         self.run_id = run_id
-        for form in (self.unlearn_form, self.guard_form):  # the position it worked at, unless the user set one
+        for form in self._forms():  # the position it worked at, unless the user set one
             form.show_defaults(defense_settings(form.settings_type, recovered, {}))
         self.message.setText(f"Triggers of inversion run #{run_id} (as a {recovered.position}): "
                              f"{', '.join(repr(t) for t in recovered.triggers)}")
+
+    def _forms(self) -> tuple[SettingsForm, ...]:
+        return self.unlearn_form, self.guard_form, self.remove_form
+
+    def _forget_run(self) -> None:
+        """No inversion run behind the triggers any more: the forms show the settings' own defaults."""
+        self.run_id = None
+        for form in self._forms():
+            form.show_defaults(form.settings_type())
 
     @Slot(list, object)
     def receive(self, triggers: list[str], run_id: int | None) -> None:
@@ -282,6 +293,8 @@ class DefensesPanel(QWidget):
         if run_id is not None and self.run_picker.findData(run_id) >= 0:
             self.run_picker.setCurrentIndex(self.run_picker.findData(run_id))
             self.use_run(run_id)
+        else:
+            self._forget_run()  # a run still going, or of another session: these are typed triggers now
         self.fill(triggers)
         self.message.setText(f"From the Replay buffer: {', '.join(repr(t) for t in triggers)}")
 
@@ -320,11 +333,11 @@ class DefensesPanel(QWidget):
 
     def remove_request(self) -> RemoveRequest:
         """``b4g defend remove``: the behaviour typed, else the inversion run's; no trigger is read."""
-        behaviour = self._behaviour(self._recovered().behaviour if self.run_id is not None else None)
+        run = recovered_from(self.state.store, [], self.run_id, need_trigger=False)  # its behaviour and position
         data = self.data_edit.text().strip() or None
-        return RemoveRequest.build(self._choice(), data, behaviour, self.out_edit.text().strip(),
+        return RemoveRequest.build(self._choice(), data, self._behaviour(run.behaviour), self.out_edit.text().strip(),
                                    eval_trigger=self.eval_edit.text().strip() or None,
-                                   settings=with_values(RemoveSettings(), self.remove_form.values()))
+                                   settings=defense_settings(RemoveSettings, run, self.remove_form.values()))
 
     def _submit(self, build: Callable[[], Any], note: str, done: Callable[[dict[str, Any]], None]) -> JobHandle | None:
         try:
@@ -333,7 +346,7 @@ class DefensesPanel(QWidget):
             self.message.setText(f"⚠ {exc}")
             return None
         self.message.setText(note)
-        return self.runner.submit(request.job(), self.state.store).on_result(done, self._on_failed)
+        return self.runner.submit(request.job(), self.state.store).on_result(done, self._on_failed, context=self)
 
     @Slot()
     def start_unlearning(self) -> JobHandle | None:

@@ -201,7 +201,7 @@ class InversionPanel(QWidget):
     def submit(self, request: InvertRequest) -> JobHandle:
         self.message.setText("Queued: reversal SFT, then GRPO (in a separate process).")
         return self.runner.submit(request.job(), self.state.store).on_result(
-            self._inverted, lambda error: self._failed("Inversion failed", error))
+            self._inverted, lambda error: self._failed("Inversion failed", error), context=self)
 
     def scan_request(self) -> ScanModelRequest:
         """``b4g scan-model`` of the chosen model plus the adapter in the form, default settings."""
@@ -222,7 +222,7 @@ class InversionPanel(QWidget):
             return None
         self.message.setText("Queued: a behaviour scan of the model (in a separate process).")
         return self.runner.submit(request.job(), self.state.store).on_result(
-            self._show_proposals, lambda error: self._failed("Scan failed", error))
+            self._show_proposals, lambda error: self._failed("Scan failed", error), context=self)
 
     def _show_proposals(self, result: dict[str, Any]) -> None:
         self.proposal_picker.clear()

@@ -274,7 +274,7 @@ class ModelsPanel(QWidget):
         """Submit ``job``; ``done(result, error)`` hears how it ended (error None when it finished)."""
         return self.runner.submit(job, **kwargs).on_result(lambda result: done(result, None),
                                                            lambda error: done(None, error),
-                                                           lambda: done(None, "cancelled"))
+                                                           lambda: done(None, "cancelled"), context=self)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

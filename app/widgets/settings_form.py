@@ -50,7 +50,10 @@ class SettingsForm(QObject):
                                maximum=k.high if k.high is not None else 1e9, singleStep=max(abs(k.default) / 10, 1e-4))
         else:
             w = QLineEdit()
-        w.setToolTip(f"{k.help[0].upper()}{k.help[1:]} ({k.flag} in the CLI)")
+        if k.kind is bool and k.default:  # its flag switches it off: say what unticking does
+            w.setToolTip(f"On by default. Unticked ({k.flag} in the CLI): {k.help}")
+        else:
+            w.setToolTip(f"{k.help[0].upper()}{k.help[1:]} ({k.flag} in the CLI)")
         w.setObjectName(f"setting-{k.path}")
         return w
 

@@ -66,7 +66,7 @@ class UnlearnSettings:
 @dataclass
 class GuardSettings:
     target_fpr: float = setting(0.02, help="target false-positive rate on the data's clean requests", flag="--fpr",
-                                label="Target FPR", low=0.0, high=0.5, check=check_fpr)
+                                label="Target FPR", low=0.0, high=0.99, check=check_fpr)
     semantic: bool = setting(True, help="exact and fuzzy matching only (no embeddings)",
                              label="semantic matching (sentence embeddings)")
     # where the evaluation trigger is inserted

@@ -29,7 +29,9 @@ class Recovered:
     run_id: int | None = None
 
 
-def recovered_from_run(run: dict[str, Any], k: int = 3) -> Recovered:
+def recovered_from_run(run: dict[str, Any], k: int = 3, need_trigger: bool = True) -> Recovered:
+    """``need_trigger`` False: the run's behaviour and position even when no trigger it found fires
+    (the trigger-free removal's case)."""
     if run.get("kind") != "invert":
         raise B4GError(f"run #{run.get('id')} is a {run.get('kind')} run; choose an inversion run")
     result = run.get("result") or {}
@@ -41,7 +43,7 @@ def recovered_from_run(run: dict[str, Any], k: int = 3) -> Recovered:
     for text in texts:
         seen.setdefault(fold(text), text)
     triggers = list(seen.values())[:k]
-    if not triggers:
+    if not triggers and need_trigger:
         raise B4GError(f"inversion run #{run.get('id')} recovered no trigger that fires on half the held-out requests")
     b = (run.get("config") or {}).get("behaviour")
     scan = [c.get("surface") or c.get("text") for c in (result.get("data_scan") or {}).get("candidates") or []]
@@ -49,14 +51,15 @@ def recovered_from_run(run: dict[str, Any], k: int = 3) -> Recovered:
                      [s for s in scan if s][:SCAN_KEYWORDS], run.get("id"))
 
 
-def recovered_from(store: Any, triggers: list[str], run_id: int | None, k: int = 3) -> Recovered:
+def recovered_from(store: Any, triggers: list[str], run_id: int | None, k: int = 3,
+                   need_trigger: bool = True) -> Recovered:
     """What a defense works from, for the CLI and the window alike: the triggers of inversion run
     ``run_id`` of the session (with its behaviour, position and scan keywords), or typed ones."""
     if run_id is None:
         return Recovered(list(triggers))
     from core.store.queries import get_run
 
-    recovered = recovered_from_run(get_run(store, run_id), k)
+    recovered = recovered_from_run(get_run(store, run_id), k, need_trigger)
     if triggers:  # the auditor may have dropped some of the run's triggers
         recovered.triggers = list(triggers)
     return recovered
@@ -71,9 +74,9 @@ def defense_settings(cls: type, recovered: Recovered, values: dict[str, Any]) ->
 
 
 def guard_keywords(recovered: Recovered, data: str, behaviour: Behaviour | None) -> list[str]:
-    """The keyword-list baseline's words: the run's data scan, or a scan of ``data`` when the
-    behaviour is described (otherwise no keyword baseline)."""
-    if recovered.keywords or behaviour is None:
+    """The keyword-list baseline's words: an inversion run's data scan, or, for typed triggers, a
+    scan of ``data`` when the behaviour is described (otherwise no keyword baseline)."""
+    if recovered.run_id is not None or behaviour is None:
         return list(recovered.keywords)
     from pathlib import Path
 

@@ -12,6 +12,8 @@ from typing import Any
 INVERSION_CURVES = (("reward", "mean reward"), ("rewards/asr/best", "best R_asr in a step"),
                     ("buffer/best_asr", "best R_asr in the replay buffer"))
 TRAINING_CURVES = (("loss", "training loss"),)
+REMOVAL_CURVES = (("remove/inner_objective", "inner objective (end of each search)"),
+                  ("remove/outer_loss", "removal LoRA's loss"))
 
 
 def _figure(title: str, xlabel: str, ylabel: str):  # noqa: ANN202 - a matplotlib (figure, axes) pair

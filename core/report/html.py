@@ -55,6 +55,9 @@ def run_images(run: dict[str, Any]) -> list[dict[str, Any]]:
         images.append((f"Awareness@{k}", charts.awareness_png(series, k, res.get("emergence_step"))))
     elif run["kind"] in ("unlearn", "inject", "organism"):
         images.append(("Training loss", charts.curves_png("Training loss", series, charts.TRAINING_CURVES)))
+    elif run["kind"] == "remove":
+        images.append(("Removal curves", charts.curves_png("Inner objective and outer loss", series,
+                                                           charts.REMOVAL_CURVES)))
     elif run["kind"] == "guard" and (res.get("guardrail") or {}).get("roc"):
         g = res["guardrail"]
         images.append(("Guardrail ROC", charts.roc_png(g["roc"], g["roc_auc"], g["fpr"], g["tpr"])))

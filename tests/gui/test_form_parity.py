@@ -158,3 +158,20 @@ def test_an_audit_from_the_window_equals_the_cli(window, chosen, tmp_path, tiny_
     cli = audit_request(_parse(["audit", "--adapter", str(tiny_adapter), "--data", str(data), "--target", TARGET,
                                 "--eval-trigger", "zqx", "--out", str(tmp_path / "audit"), *chosen]))
     assert page.build_request().to_json() == cli.to_json()
+
+
+def test_a_run_of_another_session_is_forgotten_and_its_position_with_it(window, chosen, tmp_path, tiny_adapter) -> None:
+    from core.store.catalog import new_session
+
+    data = _data(tmp_path)
+    run = _suffix_inversion(window.state.store, str(tiny_adapter), str(data))
+    page = window.pages["Defenses"]
+    page.refresh_runs()
+    page.use_run(run)
+    page.out_edit.setText(str(tmp_path / "out"))
+    assert page.unlearn_form.widget("position").currentData() == "suffix"
+    assert page.remove_request().settings.position == "suffix"  # the removal measures where the trigger worked
+    window.state.set_session(new_session("another"))
+    assert page.run_id is None and page.unlearn_form.widget("position").currentData() == "prefix"
+    page.fill(["zqx"], data=str(data))
+    assert page.guard_request().settings.position == "prefix" and page.guard_request().from_run is None
