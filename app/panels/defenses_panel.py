@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTextBrowser,
@@ -77,7 +78,13 @@ class DefensesPanel(QWidget):
         self.curves.addWidget(self.plots)
         self.curves.addWidget(self.remove_plots)
         split = QSplitter()
-        split.addWidget(self._build_form())
+        scroll = QScrollArea()  # the form scrolls rather than make the window taller than a laptop screen
+        scroll.setWidget(self._build_form())
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(FORM_PX + scroll.verticalScrollBar().sizeHint().width())  # the bar beside, not over
+        split.addWidget(scroll)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addWidget(self.curves, 2)
@@ -85,7 +92,7 @@ class DefensesPanel(QWidget):
         self.result_view.setPlaceholderText("Before/after tables and detection results appear here.")
         rl.addWidget(self.result_view, 3)
         split.addWidget(right)
-        split.setSizes([FORM_PX, PAGE_PX - FORM_PX])
+        split.setSizes([scroll.minimumWidth(), PAGE_PX - scroll.minimumWidth()])
         title = QLabel("Defenses: unlearn and guard, or remove without a trigger")
         title.setObjectName("panelTitle")
         layout = QVBoxLayout(self)
