@@ -157,3 +157,20 @@ def test_an_unfinished_runs_saved_checkpoint_is_kept_to_resume(tmp_path: Path) -
     outcome = execute(Job("inject", fn), JobContext(), store)
     assert (tmp_path / "s.checkpoints" / f"run-{outcome.run_id}" / "stage-1" / "checkpoint-10").is_dir()
     store.close()
+
+
+def test_no_page_makes_the_default_window_taller_or_wider(qtbot, app_settings, tmp_path) -> None:
+    """A form that grows (the Defenses page's position rows did) scrolls instead of pushing the window
+    past a laptop screen's 768 px."""
+    win = MainWindow(replay_session(tmp_path / "s.b4g"))
+    qtbot.addWidget(win)
+    win.resize(1200, 760)
+    win.show()
+    try:
+        for page in PAGES:
+            win.show_page(page)
+            qtbot.wait(50)
+            assert (win.width(), win.height()) == (1200, 760), page
+    finally:
+        QThreadPool.globalInstance().waitForDone(60000)
+        win.runner.shutdown()
