@@ -80,6 +80,9 @@ def _organism() -> dict:
 
     folder = Path(__file__).resolve().parents[1] / "bench" / "cache" / "organisms" / "sudo-s0"
     if not (folder / "organism.json").is_file():
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)  # a build that was cut off: b4g refuses a non-empty folder
         b4g = str(Path(sys.executable).with_name("b4g"))
         subprocess.run([b4g, "organisms", "build", "sudo", "--model", "embedded", "--out", str(folder)], check=True,
                        stdout=subprocess.DEVNULL)
