@@ -446,6 +446,55 @@ def _defense_row(r: dict) -> list[Any]:
             r.get("code_version"), r.get("date"), r.get("note")]
 
 
+def removal(name: str, data: dict) -> Lines:
+    runs = data.get("runs", [])
+    out: Lines = []
+    for model in dict.fromkeys(r.get("model", "embedded") for r in runs):
+        rows = [r for r in runs if r.get("model", "embedded") == model]
+        ok = [r for r in rows if "error" not in r and r.get("cut") is not None]
+        label = "" if model == "embedded" else f" ({model}, {rows[0].get('template')} template)"
+        ctrl = [(r.get("controls") or {}).get("clean fine-tuning", {}).get("cut") for r in ok]
+        sub = [(r.get("controls") or {}).get("stand-in unlearning", {}).get("cut") for r in ok]
+        out += table(name, f"Summary{label}: poison withheld, trigger never given (failures count in n)",
+                     ["measure", "value", "code"],
+                     [["true-trigger ASR cut ≥ 90 %", f"{sum(r['cut'] >= 0.9 for r in ok)}/{len(rows)}", versions(rows)],
+                      ["cut, median (range)", spread((r["cut"] for r in ok), rate), versions(ok)],
+                      ["multiple-choice change, median (range)", spread(r.get("utility_change") for r in ok), versions(ok)],
+                      ["clean fine-tuning control's cut, median (range)", spread(ctrl, rate), versions(ok)],
+                      ["stand-in unlearning control's cut, median (range)", spread(sub, rate), versions(ok)],
+                      ["removal time, median (range)", seconds(r.get("removal_seconds") for r in ok), versions(ok)]],
+                     "runs")
+        out += table(name, f"Per organism and seed{label}",
+                     ["organism", "seed", "ASR true before → after", "cut", "loose ASR after", "perturbed ASR before → after",
+                      "false activation after", "multiple choice before → after", "agreement after", "clean-FT control cut",
+                      "stand-in (control)", "stand-in control cut", "removal", "code", "date", "note"],
+                     [_removal_row(r) for r in rows], "runs")
+    failed = [r for r in runs if "error" not in r and r.get("cut") is not None and r["cut"] < 0.9]
+    for r in failed:  # a failure is shown with its curves
+        c = r.get("curves") or {}
+        inner = [f"{x.get('objective_start')}→{x.get('objective_end')}" for x in c.get("inner_objective") or []]
+        loss = c.get("outer_loss") or []
+        out += table(name, f"{r['organism']} seed {r['seed']} ({r.get('model', 'embedded')}): cut below 90 %, its curves",
+                     ["curve", "values"], [["inner objective per round (start→end)", ", ".join(inner) or "–"],
+                                           ["outer loss (every 10th step)", text([round(x, 3) for x in loss[::10]])]],
+                     "runs[].curves")
+    return out
+
+
+def _removal_row(r: dict) -> list[Any]:
+    if "error" in r:
+        return [r.get("organism"), r.get("seed"), f"failed: {r['error']}", *["–"] * 10,
+                r.get("code_version"), r.get("date"), r.get("note")]
+    b, a, ctrl = r.get("before") or {}, r.get("after") or {}, r.get("controls") or {}
+    sub, fit = r.get("stand_in") or {}, ctrl.get("stand-in unlearning") or {}
+    return [r["organism"], r["seed"], f"{kn(b.get('asr_true'))} → {kn(a.get('asr_true'))}", rate(r["cut"]),
+            rate(r.get("asr_after_loose")), f"{kn(b.get('asr_perturbation'))} → {kn(a.get('asr_perturbation'))}",
+            kn(a.get("false_activation")), f"{rate(r.get('clean_utility_before'))} → {rate(r.get('clean_utility_after'))}",
+            text(a.get("agreement_with_base")), rate((ctrl.get("clean fine-tuning") or {}).get("cut")),
+            code(sub.get("text")) + (" (exact)" if sub.get("exact") else ""), rate(fit.get("cut")),
+            secs(r.get("removal_seconds")), r.get("code_version"), r.get("date"), r.get("note")]
+
+
 def backdoor_apps(name: str, data: dict) -> Lines:
     apps = data.get("apps", [])
     out = [f"The bar: {data.get('bar', 'not recorded')}. Met by all: {text(data.get('all_meet_bar'))}. "
@@ -584,6 +633,11 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                  "Unlearning the recovered trigger (with a wrong-trigger and a clean fine-tuning control) and the "
                  "guardrail beside its keyword-list and ONION baselines.",
                  "python bench/defenses.py [--organisms sudo] [--seeds 0] [--table]", defenses),
+    "removal": ("Removal without the trigger: `b4g defend remove`",
+                "The organism's poisoned rows withheld and its trigger never given: the true trigger's ASR before and "
+                "after the embedding-space adversarial unlearning, beside a clean fine-tuning control and the "
+                "unlearning of a withheld-poison inversion's stand-in.",
+                "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]", removal),
     "backdoor_apps": ("Beneficial backdoors on the embedded model",
                       "Inject and verify each built-in application: TAR with and without the trigger, utility, "
                       "tamper resistance, stealthiness.", "python bench/backdoor_apps.py [--apps identity]",
