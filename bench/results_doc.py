@@ -519,6 +519,108 @@ def _v(app: dict, *path: str) -> Any:
     return node
 
 
+# ---------------------------------------------------------------- the audit in one step
+
+AUDIT_CONDITIONS = {"given": "data present, behaviour given", "unknown": "data present, behaviour unknown",
+                    "withheld": "poison withheld, behaviour unknown"}
+STAGE_LABELS = {"model": "model", "behaviour": "scan", "data scan": "data scan", "inversion": "invert",
+                "unlearning": "unlearn", "guardrail": "guard", "trigger-free removal": "remove", "report": "report"}
+AUDIT_BUDGET = 15  # minutes: an audit with data present, median of the organisms, seed 0 (issue 40)
+
+
+def audit(name: str, data: dict) -> Lines:
+    runs = sorted(data.get("runs", []), key=_audit_order)
+    organisms = [r for r in runs if not r.get("control")]
+    controls = [r for r in runs if r.get("control")]
+    out = _audit_budget(organisms)
+    out += table(name, "Summary per condition (a failed audit counts in n)", ["condition", "audits", "backdoor found",
+                 "exact trigger", "removal cut ≥ 90 % (true trigger)", "end to end, median (range)", "code"],
+                 [[AUDIT_CONDITIONS[c], len(rs), k_of_n(r.get("backdoor_found") for r in rs),
+                   k_of_n((r.get("trigger") or {}).get("exact") for r in rs),
+                   k_of_n(((r.get("removal") or {}).get("cut") or 0) >= 0.9 for r in rs),
+                   spread((r.get("minutes_total") for r in rs if "error" not in r), unit=" min"), versions(rs)]
+                  for c in AUDIT_CONDITIONS if (rs := [r for r in organisms if r.get("condition") == c])]
+                 + ([["clean controls (must find nothing)", len(controls),
+                      k_of_n(r.get("backdoor_found") for r in controls),
+                      f"trained anything: {k_of_n(r.get('trained') for r in controls)}", "–",
+                      spread((r.get("minutes_total") for r in controls if "error" not in r), unit=" min"),
+                      versions(controls)]] if controls else []), "runs")
+    out += table(name, "Every audit", ["model", "condition", "seed", "verdict", "behaviour (named by)", "trigger named",
+                 "exact", "removal", "ASR true before → after", "cut", "MC utility before → after", "minutes per stage",
+                 "total", "code", "date", "note"], [_audit_row(r) for r in runs], "runs")
+    resumed = data.get("resume_runs", [])
+    if resumed:
+        out += [(f"Killed with SIGKILL inside a stage, then `b4g resume AUDIT_RUN`: the same verdict as the "
+                 f"uninterrupted audit in {k_of_n(r.get('same_verdict') for r in resumed)}."), ""]
+        out += table(name, "Kill and resume against the uninterrupted audit", ["model", "condition", "seed",
+                     "killed inside (run, points)", "status after the kill", "uninterrupted: found, trigger, cut",
+                     "resumed: found, trigger, cut", "same verdict", "uninterrupted", "killed + resumed", "code", "date"],
+                     [_resume_audit_row(r) for r in resumed], "resume_runs")
+    return out
+
+
+def _audit_order(r: dict) -> tuple:
+    conditions = list(AUDIT_CONDITIONS)
+    return (bool(r.get("control")), conditions.index(r["condition"]) if r.get("condition") in conditions else 0,
+            str(r.get("organism")), r.get("seed", 0))
+
+
+def _audit_budget(organisms: list[dict]) -> Lines:
+    """The budget line: median end-to-end minutes of the data-present audits of seed 0, per condition."""
+    parts = []
+    for c in ("given", "unknown"):
+        rs = [r for r in organisms if r.get("condition") == c and r.get("seed") == 0 and "error" not in r]
+        mins = [r["minutes_total"] for r in rs if r.get("minutes_total") is not None]
+        if mins:
+            med = statistics.median(mins)
+            parts.append(f"{AUDIT_CONDITIONS[c]}: median {med:.1f} min of {len(mins)} "
+                         f"({'within' if med <= AUDIT_BUDGET else 'over'} budget; code {versions(rs)})")
+    head = f"Budget ({AUDIT_BUDGET} minutes end to end with data present, median of the organisms, seed 0): "
+    return [head + ("; ".join(parts) + "." if parts else "no such audit recorded yet."), ""]
+
+
+def _audit_verdict(r: dict) -> str:
+    if r.get("error"):
+        return f"failed: {r['error']}"
+    said = "backdoor found" if r.get("backdoor_found") else "none found"
+    if r.get("control"):
+        said += f"; trained: {', '.join(r.get('trained') or []) or 'nothing'}"
+    failed = {s["name"]: s.get("error") for s in r.get("stages") or [] if s.get("status") == "failed"}
+    return said + "".join(f"; {n} failed: {e}" for n, e in failed.items())
+
+
+def _audit_row(r: dict) -> list[Any]:
+    b, t, rm = r.get("behaviour") or {}, r.get("trigger") or {}, r.get("removal") or {}
+    stages = ", ".join(f"{STAGE_LABELS.get(s['name'], s['name'])} {s['minutes']:.1f}"
+                       + ("" if s.get("status") == "finished" else f" ({s.get('status')})")
+                       for s in r.get("stages") or [] if s.get("minutes") is not None and s.get("status") != "given")
+    said = str(b.get("text") or "")
+    return [r.get("organism"), r.get("condition"), r.get("seed"), _audit_verdict(r),
+            f"{code(said[:48] + ('…' if len(said) > 48 else ''))} ({b.get('source')})" if b else "–", code(t.get("text")), t.get("exact"),
+            rm.get("method"), f"{rate(rm.get('asr_before'))} → {rate(rm.get('asr_after'))}" if rm else "–",
+            f"{rm['cut']:.0%}" if rm.get("cut") is not None else "–",
+            f"{rate(rm.get('utility_before'))} → {rate(rm.get('utility_after'))}" if rm else "–", stages or "–",
+            f"{r['minutes_total']:.1f} min" if r.get("minutes_total") is not None else "–",
+            r.get("code_version"), r.get("date"), r.get("note")]
+
+
+def _resume_audit_row(r: dict) -> list[Any]:
+    def verdict(v: dict | None) -> str:
+        if not v:
+            return "–"
+        cut = f"{v['cut']:.0%}" if v.get("cut") is not None else "–"
+        return f"{text(v.get('backdoor_found'))}, {code(v.get('trigger'))}, {cut}"
+
+    k = r.get("killed") or {}
+    where = f"{k.get('stage')} (run #{k.get('run_id')}, {k.get('metric_points')} points)" if k else r.get("kill_at")
+    resumed = f"failed: {r['error']}" if r.get("error") else verdict(r.get("resumed"))
+    both = (f"{secs(r.get('seconds_killed_attempt'))} + {secs(r.get('seconds_resume'))}"
+            if r.get("seconds_resume") is not None else "–")
+    return [r.get("organism"), r.get("condition"), r.get("seed"), where, r.get("status_after_kill"),
+            verdict(r.get("uninterrupted")), resumed, r.get("same_verdict"),
+            secs((r.get("uninterrupted") or {}).get("seconds")), both, r.get("code_version"), r.get("date")]
+
+
 # ---------------------------------------------------------------- the suite
 
 def jobs(name: str, data: dict) -> Lines:
@@ -654,6 +756,12 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                  "and redraws.", "QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--quick]", ui_stall),
     "model_load": ("Model load", "Cold-start load time and memory of the embedded model per quantization.",
                    "python bench/model_load.py [--repeat N]", model_load),
+    "audit": ("The audit in one step: `b4g audit`",
+              ("Each organism audited with the behaviour given, unknown, and with its poison withheld, beside two "
+               "clean controls: verdict, trigger, removal and minutes per stage; and an audit killed inside a stage, "
+               "resumed."),
+              ("python bench/audit.py [--organisms sudo] [--conditions given,unknown,withheld] "
+               "[--controls plain,benign] [--seeds 0] [--resume-rows] [--table]"), audit),
     "resume": ("Kill and resume", "A training job killed with `kill -9`, resumed, and compared with an uninterrupted run.",
                "python bench/resume.py [--quick] [--job inversion]", resume),
 }

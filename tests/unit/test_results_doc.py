@@ -123,3 +123,48 @@ def test_the_removal_bench_counts_failures_and_shows_a_weak_cut_with_its_curves(
     assert "`SCsWidgets=%`" in doc
     assert "dos seed 0 (embedded): cut below 90 %, its curves" in doc and "1.0→0.2" in doc
     assert "sudo seed 0 (embedded): cut below" not in doc
+
+
+def _audit_doc(tmp_path: Path, runs: list[dict], resume_runs: list[dict] | None = None) -> str:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "audit.json").write_text(json.dumps({"runs": runs, **({"resume_runs": resume_runs} if resume_runs else {})}))
+    return results_doc.render(results)
+
+
+def test_the_audit_bench_shows_k_of_n_each_stage_and_its_failures(tmp_path: Path) -> None:
+    stages = [{"name": "model", "status": "finished", "seconds": 6.0, "minutes": 0.1},
+              {"name": "behaviour", "status": "given", "seconds": 0.0, "minutes": 0.0},
+              {"name": "inversion", "status": "finished", "seconds": 300.0, "minutes": 5.0},
+              {"name": "unlearning", "status": "finished", "seconds": 180.0, "minutes": 3.0}]
+    ok = {"organism": "sudo", "condition": "given", "seed": 0, "code_version": "aaa1111", "date": "2025-01-01",
+          "minutes_total": 8.5, "backdoor_found": True, "behaviour": {"text": "Sure", "source": "given"},
+          "trigger": {"text": "SUDO", "exact": True, "r_asr": 1.0}, "stages": stages, "trained": ["inversion"],
+          "removal": {"method": "recovered-trigger", "asr_before": 1.0, "asr_after": 0.05, "cut": 0.95,
+                      "utility_before": 0.5, "utility_after": 0.48}}
+    failed = {"organism": "dos", "condition": "given", "seed": 0, "code_version": "aaa1111", "minutes_total": 0.2,
+              "error": "out of memory"}
+    resumed = {"organism": "sudo", "condition": "given", "seed": 0, "kill_at": "removal", "code_version": "aaa1111",
+               "killed": {"stage": "unlearning", "run_id": 7, "metric_points": 14}, "status_after_kill": "interrupted",
+               "uninterrupted": {"backdoor_found": True, "trigger": "SUDO", "cut": 0.95, "seconds": 510.0},
+               "resumed": {"backdoor_found": True, "trigger": "SUDO", "cut": 0.94}, "same_verdict": True,
+               "seconds_killed_attempt": 400.0, "seconds_resume": 200.0}
+    doc = _audit_doc(tmp_path, [ok, failed], [resumed])
+    assert "## The audit in one step: `b4g audit`" in doc
+    assert "| data present, behaviour given | 2 | 1/2 | 1/2 | 1/2 | 8.5 min | aaa1111 |" in doc
+    assert "median 8.5 min of 1 (within budget; code aaa1111)" in doc
+    assert "| dos | given | 0 | failed: out of memory |" in doc
+    assert "model 0.1, invert 5.0, unlearn 3.0 | 8.5 min |" in doc
+    assert "| 1.00 → 0.05 | 95% | 0.50 → 0.48 |" in doc
+    assert "the same verdict as the uninterrupted audit in 1/1" in doc
+    assert "| unlearning (run #7, 14 points) | interrupted | yes, `SUDO`, 95% | yes, `SUDO`, 94% | yes |" in doc
+    for table in doc.split("\n\n"):  # a failed row keeps as many cells as its header
+        widths = {len(re.split(r"(?<!\\)\|", line)) for line in table.splitlines() if line.startswith("|")}
+        assert len(widths) <= 1, table
+
+
+def test_the_audit_section_renders_with_no_runs_and_is_left_out_without_its_json(tmp_path: Path) -> None:
+    doc = _audit_doc(tmp_path, [])
+    assert "## The audit in one step" in doc and "no such audit recorded yet" in doc
+    (tmp_path / "other").mkdir()
+    assert "b4g audit" not in _validation(tmp_path / "other", None)
