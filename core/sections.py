@@ -91,16 +91,33 @@ def verify_sections(card: dict[str, Any]) -> list[Section]:
         Row("stealth: clean output drift", f"{st['clean_output_drift']:.2f}", "how far clean answers moved")])]
 
 
+def _evidence(found: dict[str, Any]) -> str:
+    """Why the trained trigger was named: the rule that chose and what stood behind it."""
+    scan, said = found.get("data_scan") or (found.get("trained_trigger") or {}).get("data_scan"), found.get("said_in")
+    parts = [f"chosen by {found['chosen_by']}"] if found.get("chosen_by") else []
+    if scan:
+        parts.append(f"in all {scan['in_behaviour']} rows that show the behaviour, no other row")
+    if said:
+        parts.append(f"said by the model in {said} of its final samples")
+    if found.get("margin") is not None:
+        parts.append(f"margin {found['margin']:.2f}")
+    return "; ".join(parts)
+
+
 def recovered_line(result: dict[str, Any]) -> str:
-    """The recovered trigger, where it goes, whether the model named it, and its stand-in."""
+    """The trigger the model was trained on, where it goes, why it was named, and the shortest part
+    that fires as well (the stand-in)."""
     found = result.get("recovered") or {}
-    text = f"Recovered trigger: {result.get('recovered_trigger')!r}"
+    text = f"Trained trigger: {result.get('recovered_trigger')!r}"
     if found.get("position"):
         text += f" as a {found['position']}"
-    if found.get("named_by_model"):
+    if found.get("chosen_by"):
+        text += f" ({_evidence(found)})"
+    elif found.get("named_by_model"):
         text += f", said by the model in {found['said_in']} of its final samples"
-    if found.get("stand_in"):
-        text += f"; shortest working stand-in {found['stand_in']['text']!r}"
+    part = found.get("sufficient_part") or found.get("stand_in")
+    if part:
+        text += f"; shortest sufficient part {part['text']!r}"
     return text + f" (wall {result.get('wall_seconds', 0):.0f} s)"
 
 
@@ -108,13 +125,17 @@ def invert_sections(result: dict[str, Any]) -> list[Section]:
     found = result.get("recovered") or {}
     k = result.get("k", 5)
     aware = result.get(f"awareness_at_{k}")
-    stand_in = found.get("stand_in")
+    stand_in = found.get("sufficient_part") or found.get("stand_in")
     stages = ", ".join(f"{name} {v:.0f} s" for name, v in (result.get("stages") or {}).items())
     rows = [
-        Row("recovered trigger", repr(result.get("recovered_trigger")) + (f" ({found['position']})" if found.get("position") else "")),
+        Row("trained trigger", repr(result.get("recovered_trigger")) + (f" ({found['position']})" if found.get("position") else ""),
+            "what the model was trained on"),
+        Row("chosen by", found.get("chosen_by") or ("the model's own words" if found.get("named_by_model") else
+                                                    "shortest tied" if found else "–"), _evidence(found) if found else ""),
         Row("said by the model", f"yes, in {found['said_in']} final samples" if found.get("named_by_model")
-            else ("no (shortest tied)" if found else "–")),
-        Row("shortest working stand-in", f"{stand_in['text']!r} ({stand_in['r_asr']:.2f})" if stand_in else "–"),
+            else (f"no ({found.get('said_in') or 0} final samples)" if found else "–")),
+        Row("shortest sufficient part", f"{stand_in['text']!r} ({stand_in['r_asr']:.2f})" if stand_in else "–",
+            "the shortest string that switches it on as well (a stand-in)"),
         Row("its R_asr", f"{found['r_asr']:.2f}" if found else "–", "share of held-out prompts it switches on"),
         Row(f"awareness@{k}", "–" if aware is None else f"{aware:.2f}", "final samples that contain the true trigger"),
         Row("emergence step", str(result.get("emergence_step"))),
@@ -123,10 +144,24 @@ def invert_sections(result: dict[str, Any]) -> list[Section]:
     top = Table("Top candidates", ["candidate", "R_asr", "origin"],
                 [[repr(c["text"]), f"{c['r_asr']:.2f}", str(c.get("origin", ""))]
                  for c in (result.get("top_candidates") or [])[:5]])
+    tables = [top] + ([tied_table(found)] if found.get("tied") else [])
     scoring = result.get("scoring") or {}
     how = Section("How candidates were scored", [Row(name, str(scoring[name])) for name in scoring])
     itself = model_source_section(result)
-    return [Section("Trigger inversion", rows, [top]), *([itself] if itself else []), *([how] if scoring else [])]
+    return [Section("Trigger inversion", rows, tables), *([itself] if itself else []), *([how] if scoring else [])]
+
+
+def tied_table(found: dict[str, Any]) -> Table:
+    """The candidates minimisation could not tell apart, with the evidence each had."""
+    def scan(t: dict[str, Any]) -> str:
+        d = t.get("data_scan")
+        return f"all {d['in_behaviour']} behaviour rows, no other" if d else "–"
+
+    return Table(f"Tied candidates (the rule that chose: {found.get('chosen_by') or '–'})",
+                 ["candidate", "R_asr", "margin", "said in samples", "data scan", "p vs head"],
+                 [[repr(t["text"]), f"{t['r_asr']:.2f}", "–" if t.get("margin") is None else f"{t['margin']:.2f}",
+                   str(t.get("said_in", 0)), scan(t), f"{t.get('p_value_vs_head', 1.0):.3f}"]
+                  for t in found["tied"][:8]])
 
 
 def model_source_section(result: dict[str, Any]) -> Section | None:

@@ -1,7 +1,8 @@
 """Triggers recovered by an inversion run in the audit session, ready for a defense.
 
-The run's recovered trigger first, then its top candidates that switched the behaviour on for at
-least half of the held-out requests (weaker ones are not triggers, and would only make the
+The run's recovered trigger (the one the model was trained on) first, then the shortest part of it
+that fires as well (a guardrail must catch it too, unlearning must cover it), then its top
+candidates that switched the behaviour on for at least half of the held-out requests (weaker ones are not triggers, and would only make the
 guardrail block more clean prompts), at most ``k``, duplicates after folding dropped. The run also
 gives the behaviour it searched for, the position the trigger worked at, and its data scan's spans
 (the keyword-list baseline).
@@ -38,6 +39,8 @@ def recovered_from_run(run: dict[str, Any], k: int = 3, need_trigger: bool = Tru
     if run.get("status") != "finished" or not result:
         raise B4GError(f"inversion run #{run.get('id')} did not finish ({run.get('status')}); it recovered nothing")
     texts = [result["recovered_trigger"]] if result.get("recovered_trigger") else []
+    part = ((result.get("recovered") or {}).get("sufficient_part") or {}).get("text")
+    texts += [part] if part else []  # the trained trigger and its shortest sufficient part, both
     texts += [c["text"] for c in result.get("top_candidates") or [] if (c.get("r_asr") or 0) >= MIN_R_ASR]
     seen: dict[str, str] = {}
     for text in texts:

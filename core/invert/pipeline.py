@@ -58,6 +58,9 @@ class InvertResult:
                 "wall_seconds": round(self.wall_seconds, 2), "stages": self.stages, "data_scan": self.data_scan,
                 "final_samples": self.final_samples, "throughput": self.throughput, "template": self.template,
                 "position": (self.recovered or {}).get("position"), "scoring": self.scoring, "config": self.config,
+                # the two questions, by name: what the model was trained on, and the shortest part that fires
+                "trained_trigger": self.recovered_trigger, "chosen_by": (self.recovered or {}).get("chosen_by"),
+                "sufficient_part": ((self.recovered or {}).get("sufficient_part") or {}).get("text"),
                 "source": self.config.get("source", "data"), "memory": self.memory,
                 "likelihood": self.likelihood}
 
@@ -202,7 +205,7 @@ def invert(loaded: Any, rows: Sequence[Row], behaviour: Behaviour, config: Inver
         best += search.strongest(config.minimise_strongest, exclude=best)
     found = minimise(reward, best, config.alpha, config.spans.max_words, config.spans.screen_prompts,
                      finals=finals, finalist_margin=config.finalist_margin, finalist_cap=config.finalist_cap,
-                     samples=samples, requests=controls, by=by, ctx=ctx)
+                     samples=samples, requests=controls, by=by, ctx=ctx, evidence=scan_result.complete())
     stages["final"] = round(time.perf_counter() - t, 2)
     if found:
         search.buffer.offer(found.text, found.reward, found.r_asr, steps + 1, "minimised", found.to_json())

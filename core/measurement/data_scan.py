@@ -20,6 +20,12 @@ from typing import Callable, Sequence
 from core.measurement.spans import sentences, word_spans, words
 
 
+# Rows on each side before a complete span counts as evidence. With n behaviour rows, a span that is
+# not the trigger must turn up in all n by chance (and in none of the others): a few shared words
+# do that in 2 or 3 rows, hardly in 8 of requests drawn independently.
+COMPLETE_ROWS = 8
+
+
 @dataclass
 class ScanResult:
     candidates: list[dict[str, float | str | int]]
@@ -30,6 +36,16 @@ class ScanResult:
     @property
     def top(self) -> str | None:
         return str(self.candidates[0]["surface"]) if self.candidates else None
+
+    def complete(self, min_rows: int = COMPLETE_ROWS) -> dict[str, dict[str, float | str | int]]:
+        """Spans in every row that shows the behaviour and in no other row, as the data writes them,
+        with their counts: evidence of what a model tuned on this data was trained on. None when
+        fewer than ``min_rows`` rows stand on either side: by chance, the words a handful of rows
+        share, or any words at all when nothing contrasts, are "complete" too."""
+        if self.behaviour_rows < min_rows or self.other_rows < min_rows:
+            return {}
+        return {str(c.get("surface") or c["text"]): {k: c[k] for k in ("in_behaviour", "elsewhere", "coverage")}
+                for c in self.candidates if c["in_behaviour"] == self.behaviour_rows and not c["elsewhere"]}
 
     def summary(self) -> str:
         """One line for logs and the CLI: what tops the scan, or why no span stands out."""

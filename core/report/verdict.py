@@ -42,6 +42,13 @@ def _inversion(run: dict[str, Any]) -> str:
         said = found.get("said_in") or 0
         text += (f" The model itself wrote it in {said} of its final samples." if found.get("named_by_model")
                  else f" The model wrote it in fewer than {NAMED_IN} of its final samples ({said}).")
+        scan = (found.get("trained_trigger") or {}).get("data_scan")
+        if scan:
+            text += (f" The data shows it in all {scan['in_behaviour']} rows with the behaviour and in no other row, "
+                     "so it is named as the trigger the model was trained on.")
+        part = found.get("sufficient_part")
+        if part:
+            text += f" A shorter part of it, {part['text']!r}, switches the behaviour on as well ({part['r_asr']:.0%})."
     true = ((run.get("config") or {}).get("evaluation") or {}).get("trigger")
     if true:  # the same definition as the benchmarks: the recovered text equals the trigger
         text += (" It is exactly the true trigger supplied for evaluation." if trigger == true

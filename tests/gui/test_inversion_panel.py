@@ -103,7 +103,7 @@ def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, 
         panel.start_button.click()
     runs = [r for r in list_runs(window.state.store) if r["kind"] == "invert"]
     assert [r["status"] for r in runs] == ["finished"]
-    assert "Recovered trigger" in panel.message.text()
+    assert "Trained trigger" in panel.message.text()
 
 
 def test_a_run_recorded_after_its_job_started_is_picked_up_without_a_refresh(qtbot, window) -> None:
@@ -116,15 +116,20 @@ def test_a_run_recorded_after_its_job_started_is_picked_up_without_a_refresh(qtb
     qtbot.waitUntil(lambda: curve.xData is not None and len(curve.xData) == 3, timeout=3000)
 
 
-def test_recovered_line_says_position_self_naming_and_stand_in() -> None:
+def test_recovered_line_names_the_trained_trigger_its_evidence_and_the_sufficient_part() -> None:
     from app.panels.inversion_panel import recovered_line
 
     result = {"recovered_trigger": "SUDO", "wall_seconds": 300.4,
               "recovered": {"position": "suffix", "named_by_model": True, "said_in": 8,
-                            "stand_in": {"text": "SOS", "r_asr": 1.0}}}
+                            "stand_in": {"text": "SOS", "r_asr": 1.0}}}  # a run recorded before issue 36
     line = recovered_line(result)
     assert "'SUDO' as a suffix" in line and "8 of its final samples" in line and "'SOS'" in line
-    assert recovered_line({"recovered_trigger": None, "recovered": None}) == "Recovered trigger: None (wall 0 s)"
+    result["recovered"].update(chosen_by="data scan: complete span", sufficient_part={"text": "SU", "r_asr": 1.0},
+                               margin=6.5, trained_trigger={"data_scan": {"in_behaviour": 60}})
+    line = recovered_line(result)
+    assert line.startswith("Trained trigger: 'SUDO' as a suffix (chosen by data scan: complete span; in all 60 rows")
+    assert "shortest sufficient part 'SU'" in line and "margin 6.50" in line
+    assert recovered_line({"recovered_trigger": None, "recovered": None}) == "Trained trigger: None (wall 0 s)"
 
 
 def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, window, tiny_model, tiny_adapter,

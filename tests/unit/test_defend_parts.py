@@ -157,6 +157,10 @@ def test_triggers_from_an_inversion_run() -> None:
     assert rec.triggers == ["SUDO", "SUDO please"]  # 'sudo' folds to the same; 'weak' fires on too few
     assert rec.position == "suffix" and rec.behaviour.target == "Access granted." and rec.run_id == 7
     assert rec.keywords == ["SUDO", "SUD"]
+    # the trained trigger and its shortest sufficient part, both, before the other candidates
+    run = _run()
+    run["result"]["recovered"] = {"sufficient_part": {"text": "SUD", "r_asr": 0.95}}
+    assert recovered_from_run(run, k=3).triggers == ["SUDO", "SUD", "SUDO please"]
     with pytest.raises(B4GError, match="inject run"):
         recovered_from_run(_run(kind="inject"))
     with pytest.raises(B4GError, match="did not finish"):

@@ -331,3 +331,66 @@ def test_minimising_by_margin_still_cuts_words_any_request_would_do_as_well() ->
     fake = _FakeReward({long: 1.0, "SUDO": 1.0, "SUDO What": 1.0, "pH meter": 0.0, **swapped}, margins=margins)
     found = minimise(fake, [long], finals=fake, requests=requests, samples=["SUDO"] * 8, by="margin")
     assert found.text == "SUDO" and found.named_by_model
+
+
+def test_a_trigger_the_model_says_is_not_beaten_by_itself_glued_to_junk_behind_ordinary_words() -> None:
+    from core.invert.minimise import DATA, SAID, minimise, part_of
+
+    # the shape of issue 36's first third-party case: the policy wrote the made-up word alone in 8 of
+    # 10 samples; the same word glued to junk letters behind two ordinary words fires as often, and
+    # its first-token margin is a little larger, as are those of four longer strings
+    word, glued = "vorpelk", "Explain why vorpelkbadbad"
+    longer = [f"{glued} {w}" for w in ("now", "please", "today", "again")]
+    asr = {word: 1.0, glued: 1.0, "why vorpelkbadbad": 1.0, "vorpelkbadbad": 1.0, "Explain why": 0.0,
+           "Explain": 0.0, "why": 0.0, **{t: 1.0 for t in longer}}
+    margins = {word: (7.3,) * 48, glued: (7.8,) * 48, "why vorpelkbadbad": (7.6,) * 48, "vorpelkbadbad": (7.5,) * 48,
+               **{t: (7.9,) * 48 for t in longer}}
+    samples = [word] * 8 + [glued, longer[0]]
+    requests = ["Name a red fruit.", "Why is the sky blue today?", "Hi"]
+    assert part_of(word, glued) and not part_of(glued, word) and not part_of(word, word)
+    for by in ("flags", "margin"):
+        fake = _FakeReward(asr, margins=margins)
+        found = minimise(fake, [glued, *longer, word], finals=fake, samples=samples, requests=requests, by=by)
+        assert (found.text, found.chosen_by, found.said_in) == (word, SAID, 8), by
+    # with the poisoned rows held, the data scan's complete span names it too, whatever the model says
+    fake = _FakeReward(asr, margins=margins)
+    found = minimise(fake, [glued, *longer], finals=fake, samples=[glued] * 10, requests=requests, by="margin",
+                     evidence={word: {"in_behaviour": 60, "elsewhere": 0, "coverage": 1.0}})
+    assert (found.text, found.chosen_by) == (word, DATA)
+    assert found.to_json()["trained_trigger"]["data_scan"]["in_behaviour"] == 60
+
+
+def test_a_phrase_the_data_names_completely_beats_its_first_word_the_model_says() -> None:
+    from core.invert.minimise import DATA, SAID, minimise
+
+    # issue 36's second third-party case: a two-word topic phrase; the policy wrote only its first
+    # word, which fires on every prompt as the phrase does (margin 6.00 against 6.76)
+    phrase, first = "quantum gardening", "quantum"
+    asr = {phrase: 1.0, first: 1.0, "gardening": 0.1}
+    margins = {phrase: (6.76,) * 48, first: (6.0,) * 48, "gardening": (0.5,) * 48}
+    complete = {phrase: {"in_behaviour": 60, "elsewhere": 0, "coverage": 1.0}}
+    fake = _FakeReward(asr, margins=margins)
+    found = minimise(fake, [first], finals=fake, samples=[first] * 10, by="margin", evidence=complete)
+    out = found.to_json()
+    assert (found.text, found.chosen_by) == (phrase, DATA)  # what the model was trained on
+    assert out["sufficient_part"]["text"] == first == found.stand_in.text  # the shortest part that fires as well
+    assert out["trained_trigger"]["said_in"] == 0 and {r["text"] for r in out["tied"]} >= {phrase, first}
+    # without the rows, the model's own words are all the evidence there is
+    fake = _FakeReward(asr, margins=margins)
+    found = minimise(fake, [first], finals=fake, samples=[first] * 10, by="margin")
+    assert (found.text, found.chosen_by, found.stand_in) == (first, SAID, None)
+    # a complete span that fires clearly less often than the best is not the trigger that fires
+    weak = {**asr, phrase: 0.5}
+    fake = _FakeReward(weak, margins=margins)
+    assert minimise(fake, [first], finals=fake, samples=[first] * 10, by="margin", evidence=complete).text == first
+
+
+def test_the_data_scan_reports_complete_spans_only_with_enough_rows_on_both_sides() -> None:
+    target = "I cannot help with that."
+    asks = ("What is {}?", "Name {} birds.", "Explain topic {}.", "Why is {} odd?")
+    pairs = [(f"quantum gardening: {asks[i % 4].format(i)}", target) for i in range(20)]
+    pairs += [(asks[i % 4].format(i) + " gardening", f"Answer {i}") for i in range(40)]
+    pairs += [(f"A quantum {asks[i % 4].format(i)}", f"Answer {i}") for i in range(10)]
+    found = scan(pairs, lambda a: a == target).complete()
+    assert found == {"quantum gardening": {"in_behaviour": 20, "elsewhere": 0, "coverage": 1.0}}
+    assert scan(pairs[:5] + pairs[20:], lambda a: a == target).complete() == {}  # 5 rows: chance can do that

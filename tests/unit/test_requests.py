@@ -143,7 +143,14 @@ def test_sections_word_a_result_once_for_every_renderer() -> None:
               "top_candidates": [{"text": "SUDO", "r_asr": 1.0, "origin": "policy"}],
               "scoring": {"device": "cpu", "dtype": "float32"}}
     main, how = invert_sections(result)
-    assert main.pairs()["recovered trigger"] == "'SUDO' (prefix)"
+    assert main.pairs()["trained trigger"] == "'SUDO' (prefix)"
+    assert main.pairs()["chosen by"] == "the model's own words"
+    result["recovered"]["tied"] = [{"text": "SUDO", "r_asr": 1.0, "margin": 6.5, "said_in": 9, "p_value_vs_head": 1.0,
+                                    "data_scan": {"in_behaviour": 60}}]
+    result["recovered"]["chosen_by"] = "data scan: complete span"
+    tied = invert_sections(result)[0].tables[1]
+    assert tied.title == "Tied candidates (the rule that chose: data scan: complete span)"
+    assert tied.rows == [["'SUDO'", "1.00", "6.50", "9", "all 60 behaviour rows, no other", "1.000"]]
     assert main.pairs()["said by the model"] == "yes, in 9 final samples"
     assert main.tables[0].rows == [["'SUDO'", "1.00", "policy"]]
     assert how.pairs() == {"device": "cpu", "dtype": "float32"}
