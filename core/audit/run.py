@@ -26,16 +26,16 @@ DONE = ("finished", "failed")  # a stage recorded with these is not run again on
 
 
 class _Forward:
-    """A stage's progress and log lines go on to the audit's listeners; its metric points go to the
-    stage's own run only (``execute`` attaches that), never to the audit's."""
+    """A stage's log lines go on to the audit's listeners; its metric points go to the stage's own
+    run only (``execute`` attaches that), never to the audit's. Its progress stays there too: the
+    audit's progress counts stages (the job bar read an inversion's "step 4 of 4" as the audit's)."""
 
     def __init__(self, ctx: JobContext, stage: str) -> None:
         self.ctx, self.stage = ctx, stage
 
     def on_report(self, step: int, metrics: dict[str, float]) -> None: ...
 
-    def on_progress(self, done: int, total: int | None) -> None:
-        self.ctx.progress(done, total)
+    def on_progress(self, done: int, total: int | None) -> None: ...
 
     def on_log(self, message: str) -> None:
         self.ctx.log(f"{self.stage}: {message}")
@@ -71,7 +71,7 @@ class Audit:
         self.ctx.raise_if_cancelled()
         rec = StageRecord(name, status="started")
         self.stages.append(rec)
-        self.ctx.progress(len(self.stages) - 1, None)
+        self.ctx.progress(len(self.stages) - 1, self.planned())
         prior = self.earlier.get(name)
         if prior and prior["status"] in DONE:
             self.ctx.log(f"{name}: reusing run #{prior['id']} ({prior['status']})")
@@ -91,6 +91,15 @@ class Audit:
         if outcome.status == "failed":
             self.ctx.log(f"{name} failed: {outcome.error}")
         return rec
+
+    def planned(self) -> int:
+        """How many stages this audit runs (the report included): the removal's count is a guess
+        until the inversion decides, so never fewer than have started."""
+        from core.audit.estimate import planned
+
+        req, names = self.request, {s.name for s in self.stages}
+        removal = (st.REMOVAL,) if st.REMOVAL in names else (st.UNLEARNING, st.GUARDRAIL)
+        return max(len(planned(bool(req.data), req.behaviour is not None, removal)), len(self.stages) + 1)
 
     def _job(self, kind: str, build: Callable[[], Any], prior: dict[str, Any] | None) -> Job:
         from core.audit.stage_jobs import STAGE_REQUESTS
@@ -152,6 +161,7 @@ def write_reports(audit: Audit, result: dict[str, Any]) -> dict[str, Any]:
     ctx.raise_if_cancelled()
     rec = StageRecord(st.REPORT, status="writing")  # what the report itself shows for this stage
     audit.stages.append(rec)
+    ctx.progress(len(audit.stages) - 1, len(audit.stages))
     ctx.log("report: writing HTML, PDF and JSON")
     start = time.perf_counter()
     result["stages"] = [s.to_json() for s in audit.stages]

@@ -78,10 +78,22 @@ def test_given_behaviour_runs_each_stage_as_a_run_and_writes_signed_reports(tiny
     request = AuditRequest.build(_choice(tiny_model, tiny_backdoor.adapter), tmp_path / "audit", poisoned,
                                  Behaviour("target", target=tiny_backdoor.files.target), tiny_backdoor.files.trigger,
                                  key, settings=TINY)
-    outcome, store = _audit(request)
+    from core.jobs import JobContext
+
+    class Steps:  # what the job bar shows: the audit's own progress
+        seen: list[tuple[int, int | None]] = []
+        def on_report(self, step, metrics): ...
+        def on_progress(self, done, total): self.seen.append((done, total))
+        def on_log(self, message): ...
+
+    outcome, store = _audit(request, JobContext([Steps()]))
     assert outcome.status == "finished", outcome.error
     r = outcome.result
     names = [s["name"] for s in r["stages"]]
+    # one point per stage run (the given behaviour has none), counted in stages: never a stage's
+    # own training steps, which the bar showed as the audit's "step 4 of 4"
+    assert [d for d, _ in Steps.seen] == [i for i, n in enumerate(names) if n != st.BEHAVIOUR], Steps.seen
+    assert all(d < t <= len(names) + 1 for d, t in Steps.seen) and Steps.seen[-1] == (len(names) - 1, len(names))
     assert names[:4] == [st.MODEL, st.BEHAVIOUR, st.DATA_SCAN, st.INVERSION] and names[-1] == st.REPORT
     assert r["behaviour"] == {"text": "OK-SIGNED.", "class": "fixed text", "source": "given",
                               "behaviour": Behaviour("target", target="OK-SIGNED.").to_json()}
