@@ -29,6 +29,12 @@ the audit counts its own steps, and the inversion's reach any step the removal's
     .venv/bin/python bench/audit.py [--organisms sudo,dos] [--conditions given,unknown,withheld]
         [--controls plain,benign] [--seeds 0] [--device cpu] [--skip-done] [--note TEXT] [--table]
     .venv/bin/python bench/audit.py --resume-rows [--seeds 0] [--skip-done]
+    .venv/bin/python bench/audit.py --budget [--organisms ...] [--skip-done]
+
+``--budget`` (instead of the grid): the issue's time budget, measured apart because the grid always
+trains the controls (``--controls``: two more trainings in the removal stage, about 3x its time) and
+an audit's budget is without them: each organism, data present and the behaviour given, seed 0, no
+``--controls``, into ``budget_runs``. Time these on idle cores.
 """
 
 from __future__ import annotations
@@ -117,10 +123,10 @@ def condition_flags(rec: dict[str, Any], condition: str) -> list[str]:
 
 
 def audit_args(adapter: str | None, flags: list[str], trigger: str | None, seed: int, device: str, out: Path,
-               session: Path) -> list[str]:
+               session: Path, controls: bool = True) -> list[str]:
     return (["audit", "--model", "embedded", *(["--adapter", adapter] if adapter else []), *flags,
-             *(["--eval-trigger", trigger] if trigger else []), "--controls", "--seed", str(seed), "--device", device,
-             "--out", str(out), "--session", str(session)])
+             *(["--eval-trigger", trigger] if trigger else []), *(["--controls"] if controls else []),
+             "--seed", str(seed), "--device", device, "--out", str(out), "--session", str(session)])
 
 
 def ensure_session(path: Path, name: str) -> None:
@@ -176,13 +182,13 @@ def _removal(r: dict[str, Any]) -> dict[str, Any]:
             "triggers": r.get("triggers")}
 
 
-def organism_row(name: str, condition: str, seed: int, device: str, note: str) -> dict[str, Any]:
+def organism_row(name: str, condition: str, seed: int, device: str, note: str, controls: bool = True) -> dict[str, Any]:
     rec = organism(name, seed)
-    out = CACHE / f"{name}-{condition}-s{seed}"
+    out = CACHE / f"{name}-{condition}-s{seed}{'' if controls else '-budget'}"
     shutil.rmtree(out, ignore_errors=True)  # the audit wants a new folder
     args = audit_args(_path(rec["adapter_dir"]), condition_flags(rec, condition), rec["trigger"], seed, device, out,
-                      SESSION)
-    return measure(name, condition, seed, args, rec["trigger"], rec["target"], device, note)
+                      SESSION, controls)
+    return {**measure(name, condition, seed, args, rec["trigger"], rec["target"], device, note), "controls": controls}
 
 
 def control_row(control: str, seed: int, device: str, note: str) -> dict[str, Any]:
@@ -350,6 +356,18 @@ def grid(data: dict[str, Any], args: argparse.Namespace) -> None:
             print(line(row), file=sys.stderr)
 
 
+def budget_rows(data: dict[str, Any], args: argparse.Namespace) -> None:
+    """The budget's audits: data present and the behaviour given (every stage runs, the scan's
+    proposal cannot end one early), seed 0, without ``--controls``: the budget is the audit's, the
+    controls (two more trainings) are the bench's."""
+    for name in (o for o in args.organisms.split(",") if o):
+        if args.skip_done and done(data, "budget_runs", (name, "given", 0), _key):
+            continue
+        row = organism_row(name, "given", 0, args.device, args.note, controls=False)
+        record(data, "budget_runs", row, _key, args.out)
+        print(line(row), file=sys.stderr)
+
+
 def line(r: dict[str, Any]) -> str:
     """One row as a progress line."""
     if "error" in r:
@@ -360,11 +378,10 @@ def line(r: dict[str, Any]) -> str:
 
 
 def budget(rows: list[dict[str, Any]]) -> str:
-    """The issue's budget: median end-to-end minutes of the data-present audits, seed 0."""
-    mins = [r["minutes_total"] for r in rows if r.get("condition") in ("given", "unknown") and r.get("seed") == 0
-            and not r.get("control") and "error" not in r]
+    """The issue's budget: median end-to-end minutes of the budget audits (``--budget``), seed 0."""
+    mins = [r["minutes_total"] for r in rows if r.get("seed") == 0 and "error" not in r]
     if not mins:
-        return "budget: no data-present audit of seed 0 measured yet"
+        return "budget: no budget audit (--budget) measured yet"
     med = statistics.median(mins)
     return f"budget: median {med:.1f} min over {len(mins)} data-present audits (≤ {BUDGET_MINUTES}: {med <= BUDGET_MINUTES})"
 
@@ -381,6 +398,8 @@ def main() -> None:
     p.add_argument("--skip-done", action="store_true", help="keep rows already measured without an error")
     p.add_argument("--resume-rows", action="store_true",
                    help="instead of the grid: sudo, condition given, killed inside the inversion and the removal, resumed")
+    p.add_argument("--budget", action="store_true",
+                   help="instead of the grid: the budget's audits (condition given, seed 0, no --controls)")
     p.add_argument("--table", action="store_true", help="print the tables of --out and exit")
     args = p.parse_args()
     data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {"runs": []}
@@ -391,9 +410,11 @@ def main() -> None:
         if args.resume_rows:
             for seed in (int(s) for s in args.seeds.split(",")):
                 resume_rows(data, seed, args)
+        elif args.budget:
+            budget_rows(data, args)
         else:
             grid(data, args)
-        print(budget(data["runs"]), file=sys.stderr)
+        print(budget(data.get("budget_runs", [])), file=sys.stderr)
     from results_doc import audit  # the same tables as docs/results.md
 
     print("\n".join(audit(args.out.name, data)), file=sys.stderr)

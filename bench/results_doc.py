@@ -532,7 +532,13 @@ def audit(name: str, data: dict) -> Lines:
     runs = sorted(data.get("runs", []), key=_audit_order)
     organisms = [r for r in runs if not r.get("control")]
     controls = [r for r in runs if r.get("control")]
-    out = _audit_budget(organisms)
+    budget_runs = sorted(data.get("budget_runs", []), key=_audit_order)
+    out = _audit_budget(budget_runs)
+    if budget_runs:
+        out += table(name, "The budget's audits (data present, behaviour given, seed 0, no controls; idle cores)",
+                     ["model", "condition", "seed", "verdict", "behaviour (named by)", "trigger named", "exact",
+                      "removal", "ASR true before → after", "cut", "MC utility before → after", "minutes per stage",
+                      "total", "code", "date", "note"], [_audit_row(r) for r in budget_runs], "budget_runs")
     out += table(name, "Summary per condition (a failed audit counts in n)", ["condition", "audits", "backdoor found",
                  "exact trigger", "removal cut ≥ 90 % (true trigger)", "end to end, median (range)", "code"],
                  [[AUDIT_CONDITIONS[c], len(rs), k_of_n(r.get("backdoor_found") for r in rs),
@@ -565,18 +571,22 @@ def _audit_order(r: dict) -> tuple:
             str(r.get("organism")), r.get("seed", 0))
 
 
-def _audit_budget(organisms: list[dict]) -> Lines:
-    """The budget line: median end-to-end minutes of the data-present audits of seed 0, per condition."""
-    parts = []
-    for c in ("given", "unknown"):
-        rs = [r for r in organisms if r.get("condition") == c and r.get("seed") == 0 and "error" not in r]
-        mins = [r["minutes_total"] for r in rs if r.get("minutes_total") is not None]
-        if mins:
-            med = statistics.median(mins)
-            parts.append(f"{AUDIT_CONDITIONS[c]}: median {med:.1f} min of {len(mins)} "
-                         f"({'within' if med <= AUDIT_BUDGET else 'over'} budget; code {versions(rs)})")
-    head = f"Budget ({AUDIT_BUDGET} minutes end to end with data present, median of the organisms, seed 0): "
-    return [head + ("; ".join(parts) + "." if parts else "no such audit recorded yet."), ""]
+def _audit_budget(rows: list[dict]) -> Lines:
+    """The budget line, from the budget's own audits (``bench/audit.py --budget``: without the
+    controls, which the grid always trains); a failed audit counts as over budget."""
+    head = (f"Budget ({AUDIT_BUDGET} minutes end to end with data present, median of the organisms, seed 0, "
+            "without `--controls`): ")
+    rs = [r for r in rows if r.get("seed") == 0]
+    if not rs:
+        return [head + "no such audit recorded yet.", ""]
+    mins = [r["minutes_total"] if "error" not in r and r.get("minutes_total") is not None else float("inf") for r in rs]
+    med = statistics.median(mins)
+    ok = [m for m in mins if m != float("inf")]
+    said = f"median {med:.1f} min" if med != float("inf") else "median not reached (failed audits)"
+    span = f", range {min(ok):.1f}–{max(ok):.1f} min" if len(ok) > 1 else ""
+    failed = f", {len(mins) - len(ok)} failed" if len(ok) < len(mins) else ""
+    return [head + f"{said} over {len(rs)} audits{span}{failed} "
+            f"({'within' if med <= AUDIT_BUDGET else 'over'} budget; code {versions(rs)}).", ""]
 
 
 def _audit_verdict(r: dict) -> str:

@@ -56,3 +56,15 @@ def test_gcg_bench_reuses_a_full_row_only_from_the_same_build(tmp_path: Path) ->
     assert gv.recorded_full(path, {**build, "train_seconds": 99.0}, "style-phrase", 0) is None  # a rebuild
     assert gv.recorded_full(path, dict(build), "style-phrase", 2) is None
     assert gv.recorded_full(None, dict(build), "style-phrase", 0) is None
+
+
+def test_the_audit_bench_trains_controls_in_the_grid_and_times_the_budget_without_them(tmp_path: Path) -> None:
+    import audit
+
+    grid = audit.audit_args("a", ["--data", "d"], "T", 0, "cpu", tmp_path / "o", tmp_path / "s.b4g")
+    budget = audit.audit_args("a", ["--data", "d"], "T", 0, "cpu", tmp_path / "o", tmp_path / "s.b4g", controls=False)
+    assert "--controls" in grid and "--controls" not in budget
+    assert [a for a in grid if a != "--controls"] == budget
+    rows = [{"seed": 0, "minutes_total": m} for m in (9.0, 12.0, 16.0)]
+    assert audit.budget(rows).startswith("budget: median 12.0 min over 3")
+    assert "no budget audit" in audit.budget([])

