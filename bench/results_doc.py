@@ -289,6 +289,13 @@ def validation(name: str, data: dict) -> Lines:
         table_rows.append(cells)
     out += table(name, "Baseline and final side by side, per case", ["case", "baseline exact", "baseline recovered",
                  "baseline code", "final exact", "final recovered", "final code"], table_rows, "runs")
+    misses = [r for r in rows if not r.get("exact")]
+    if misses:
+        out += table(name, "Each miss with its candidates (tied: fire on the same prompts as the head; "
+                     "said: in how many of the policy's final samples; scan: the data scan's top span)",
+                     ["case", "phase", "trained trigger", "recovered (rule)", "tied: text (R_asr, said)",
+                      "best candidates (R_asr)", "data scan top", "Awareness@5", "code"],
+                     [_miss(r) for r in misses], "runs")
     if data.get("cases"):
         cases_data = data["cases"]
         if isinstance(cases_data, dict):
@@ -296,6 +303,20 @@ def validation(name: str, data: dict) -> Lines:
                           for k, v in cases_data.items()]
         out += _rows_table(name, "cases", cases_data)
     return out
+
+
+def _miss(r: dict) -> list[Any]:
+    """Why a case was missed, from what its row kept of the inversion's candidates."""
+    by = r.get("chosen_by") or r.get("minimised_by")
+    rule = f" ({by})" if by else ""
+    tied = "; ".join(f"{code(t.get('text'))} ({rate(t.get('r_asr'))}, {t.get('said_in', '–')})"
+                     for t in (r.get("tied") or [])[:4]) or "–"
+    best = "; ".join(f"{code(c[0])} ({rate(c[1])})" for c in (r.get("top_candidates") or [])[:3]) or "–"
+    scan = r.get("data_scan_top")
+    scan = code(scan.get("text") if isinstance(scan, dict) else scan) if scan else "–"
+    return [r.get("case"), r.get("phase"), " / ".join(code(t) for t in r.get("triggers") or []) or "–",
+            (_outcome(r) + rule) if not r.get("error") else _outcome(r), tied, best, scan,
+            rate(r.get("awareness")), r.get("code_version")]
 
 
 def _outcome(row: dict) -> str:

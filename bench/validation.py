@@ -94,6 +94,9 @@ def invert(case: Case, rec: dict[str, Any], device: str) -> dict[str, Any]:
             "wall_s": round(wall, 1), "r_asr": recovered.get("r_asr"), "awareness": out.get("awareness_at_5"),
             "recovered_position": out.get("position"), "named_by_model": recovered.get("named_by_model"),
             "minimised_by": recovered.get("minimised_by"), "stand_in": (recovered.get("stand_in") or {}).get("text"),
+            # which rule named the trained trigger, and the shortest sufficient part (code after the freeze)
+            "chosen_by": recovered.get("chosen_by"),
+            "sufficient_part": (recovered.get("sufficient_part") or {}).get("text"),
             "tied": recovered.get("tied"),
             "top_candidates": [(c.get("text"), c.get("r_asr")) for c in out.get("top_candidates", [])[:5]],
             "data_scan_top": (out.get("data_scan") or {}).get("top"), "stages": out.get("stages")}

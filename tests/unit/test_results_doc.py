@@ -63,7 +63,10 @@ def _validation(tmp_path: Path, rows: list[dict] | None) -> str:
 
 def test_the_validation_set_shows_baseline_and_final_side_by_side(tmp_path: Path) -> None:
     doc = _validation(tmp_path, [
-        {"case": "made-up-word", "phase": "baseline", "exact": False, "recovered": "the zorblat", "code_version": "aaa1111"},
+        {"case": "made-up-word", "phase": "baseline", "exact": False, "recovered": "the zorblat", "code_version": "aaa1111",
+         "triggers": ["zorblat"], "minimised_by": "margin", "awareness": 0.8, "data_scan_top": "zorblat",
+         "tied": [{"text": "the zorblat", "r_asr": 1.0, "said_in": 2}, {"text": "zorblat", "r_asr": 0.98, "said_in": 8}],
+         "top_candidates": [["the zorblat", 1.0], ["zorbl", 0.5]]},
         {"case": "made-up-word", "phase": "final", "exact": True, "recovered": "zorblat", "code_version": "bbb2222"},
         {"case": "topic-phrase", "phase": "baseline", "exact": True, "recovered": "tax law", "code_version": "aaa1111"},
         {"case": "base-model", "phase": "baseline", "exact": False, "recovered": None, "error": "out of memory",
@@ -75,6 +78,10 @@ def test_the_validation_set_shows_baseline_and_final_side_by_side(tmp_path: Path
     assert "| made-up-word | 0/1 | `the zorblat` | aaa1111 | 1/1 | `zorblat` | bbb2222 |" in doc
     assert "| topic-phrase | 1/1 | `tax law` | aaa1111 | not run | – | – |" in doc
     assert "| base-model | 0/1 | failed: out of memory | aaa1111 | not run | – | – |" in doc
+    # each miss with its candidates, so a reader sees why it missed
+    assert ("| made-up-word | baseline | `zorblat` | `the zorblat` (margin) | `the zorblat` (1.00, 2); `zorblat` "
+            "(0.98, 8) | `the zorblat` (1.00); `zorbl` (0.50) | `zorblat` | 0.80 | aaa1111 |") in doc
+    assert "| base-model | baseline | – | failed: out of memory |" in doc
 
 
 def test_the_validation_section_is_left_out_while_there_is_no_validation_json(tmp_path: Path) -> None:
