@@ -79,6 +79,7 @@ def _state(m: dict[str, Any]) -> dict[str, Any]:
     util = m.get("utility") or {}
     keep["multiple_choice"] = util.get("multiple_choice")
     keep["agreement_with_base"] = util.get("agreement_with_base")
+    keep["perplexity_clean"] = util.get("perplexity_clean")
     return keep
 
 
@@ -98,7 +99,10 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
             "removal_seconds": r.get("removal_seconds"), "train_seconds": r.get("train_seconds")}
 
 
-def measure(name: str, seed: int, model: str = "embedded", note: str = "") -> dict[str, Any]:
+def measure(name: str, seed: int, model: str = "embedded", note: str = "", extra: tuple[str, ...] = (),
+            folder: str = "") -> dict[str, Any]:
+    """One row; ``extra``: more ``b4g defend remove`` flags (the settings sweep's), ``folder`` its
+    own output folder name."""
     path, template = model_path(model)
     rec = organism(name, seed, model=path, template=template)
     row: dict[str, Any] = {"organism": name, "seed": seed, "model": model, "template": template,
@@ -107,11 +111,11 @@ def measure(name: str, seed: int, model: str = "embedded", note: str = "") -> di
     data = clean_copy(rec)
     sub = stand_in(name, seed, model)
     row["stand_in"] = sub
-    out = CACHE / f"{name}-s{seed}" if model == "embedded" else CACHE / f"{name}-s{seed}-{model}"
+    out = CACHE / (folder or (f"{name}-s{seed}" if model == "embedded" else f"{name}-s{seed}-{model}"))
     shutil.rmtree(out, ignore_errors=True)
     args = ["defend", "remove", *model_args(path, template), "--adapter", rec["adapter_dir"], "--data", str(data),
             "--target", rec["target"], "--eval-trigger", rec["trigger"], "--seed", str(seed), "--out", str(out),
-            "--session", str(SESSION), *(["--stand-in", sub["text"]] if sub else [])]
+            "--session", str(SESSION), *(["--stand-in", sub["text"]] if sub else []), *extra]
     res, wall = _b4g(args)
     row["wall_seconds"] = round(wall, 1)
     if "error" in res:
