@@ -4,7 +4,7 @@ bench/removal.py's first rows cut the true trigger's ASR by 100 % on every organ
 multiple choice by a median -0.05 (the issue's bar: within 0.03). The settings that trade removal
 strength for utility are chosen here, on organisms of seed 3 (bench/removal.py runs seeds 0-2, so
 the choice is never made on a row it is judged on): the defaults, a smaller learning rate and a
-smaller perturbation, each without the controls. A row keeps the true trigger's cut (exact and
+smaller perturbation, and half the steps, each without the controls. A row keeps the true trigger's cut (exact and
 loose), multiple choice, agreement with the clean model and the perplexity of its answers before
 and after: 60 multiple-choice questions move in steps of 0.017, so agreement and perplexity, which
 are continuous, are read beside it.
@@ -28,6 +28,7 @@ CONFIGS: dict[str, tuple[str, ...]] = {  # name -> the flags it adds to b4g defe
     "default": (),
     "lr-5e-4": ("--lr", "5e-4"),
     "radius-0.25": ("--radius", "0.25"),
+    "steps-30": ("--steps", "30"),  # half the epochs over the same requests (added after the first three on sudo)
 }
 
 
