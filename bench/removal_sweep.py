@@ -29,6 +29,8 @@ CONFIGS: dict[str, tuple[str, ...]] = {  # name -> the flags it adds to b4g defe
     "lr-5e-4": ("--lr", "5e-4"),
     "radius-0.25": ("--radius", "0.25"),
     "steps-30": ("--steps", "30"),  # half the epochs over the same requests (added after the first three on sudo)
+    # the model keeps its own next-token distribution (KL) rather than its answers' text (added with steps-30)
+    "distribution": ("--keep", "distribution"),
 }
 
 

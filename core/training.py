@@ -179,10 +179,35 @@ def check_memory(model: Any, tokenizer: Any, dataset: Any, settings: LoraSetting
     check_fits(need, str(next(model.parameters()).device))
 
 
+def _distilling(trainer_cls: type, teacher: Callable[[Any], Any]) -> type:
+    """``trainer_cls`` whose loss is KL(teacher ‖ model) per completion token, the teacher being
+    the same weights inside ``teacher(model)`` (a context: the new LoRA off, say), so the text of a
+    completion only says where to compare, not what to say. Written here: trl's distillation
+    trainers (GKD) take a second model and their own data format, and this teacher is the student
+    with its adapter and hooks off. ``compute_loss`` is the Trainer's documented override point."""
+    import torch.nn.functional as F
+
+    class Distilling(trainer_cls):  # type: ignore[misc, valid-type]
+        def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
+                         num_items_in_batch: Any = None) -> Any:
+            fwd = {k: inputs[k] for k in ("input_ids", "attention_mask", "position_ids") if k in inputs}
+            outputs = model(**fwd, use_cache=False)
+            with torch.no_grad(), teacher(model):
+                target = model(**fwd, use_cache=False).logits[:, :-1]
+            mask = inputs["labels"][:, 1:] != -100  # the completion's tokens, as the SFT loss reads them
+            student = F.log_softmax(outputs.logits[:, :-1][mask].float(), -1)
+            loss = F.kl_div(student, F.log_softmax(target[mask].float(), -1), log_target=True, reduction="batchmean")
+            return (loss, outputs) if return_outputs else loss
+
+    return Distilling
+
+
 def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings, ctx: JobContext,
-               stop_rule: StopRule | None = None, check_every: int = 0, step_offset: int = 0) -> TrainOutcome:
+               stop_rule: StopRule | None = None, check_every: int = 0, step_offset: int = 0,
+               teacher: Callable[[Any], Any] | None = None) -> TrainOutcome:
     """Attach a fresh LoRA to ``model`` and train it; returns the PeftModel. Raises on Cancel, and
-    before the first step when the run would not fit in memory."""
+    before the first step when the run would not fit in memory. ``teacher``: distil instead of
+    imitating the completions' text (:func:`_distilling`)."""
     from peft import LoraConfig
     from transformers import PrinterCallback, ProgressCallback
     from trl import SFTConfig, SFTTrainer
@@ -196,8 +221,9 @@ def train_lora(model: Any, tokenizer: Any, dataset: Any, settings: LoraSettings,
         completion_only_loss=settings.completion_only)
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=list(settings.targets), task_type="CAUSAL_LM")
-    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=lora)
+    trainer_cls = SFTTrainer if teacher is None else _distilling(SFTTrainer, teacher)
+    trainer = trainer_cls(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
+                          peft_config=lora)
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)  # the job's reporter shows progress instead of stdout prints
     callback = job_callback(ctx, stop_rule, check_every, step_offset=step_offset)

@@ -106,6 +106,13 @@ class RemoveSettings:
     eval_prompts: int = 64
     utility_prompts: int = 32
     answer_tokens: int = 32
+    # What the model is taught to keep, with and without the perturbation: "answers", its own clean
+    # answers' text (SFT, the loss of the first bench rows); "distribution", its own next-token
+    # distribution over those answers without the removal LoRA and the perturbation (KL), which
+    # leaves a model that already answers so unchanged. Under test in bench/removal_sweep.py.
+    keep: str = setting("answers", help="what the model keeps under the perturbation: its clean answers' text "
+                        "(answers) or its clean next-token distribution (distribution)", label="Keep",
+                        choices=("answers", "distribution"))
     refusal_prompts: int = 24  # a refusal behaviour: requests the clean model refuses, checked still refused
     position: str = _position("where the evaluation and stand-in triggers are inserted")
     controls: bool = setting(True, help="skip the clean fine-tuning and stand-in controls",
@@ -127,10 +134,11 @@ class RemoveSettings:
     def check(self) -> None:
         checks = {"depth": 0 <= self.depth <= 1, "radius": self.radius > 0, "rounds": self.rounds >= 1,
                   "inner_steps": self.inner_steps >= 1, "share": 0 < self.share <= 1,
-                  "steps": self.steps >= self.rounds, "lr": 0 < self.lr <= 1}
+                  "steps": self.steps >= self.rounds, "lr": 0 < self.lr <= 1,
+                  "keep": self.keep in ("answers", "distribution")}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise B4GError(f"removal setting {bad[0]}={getattr(self, bad[0])!r} is out of range (depth in [0, 1], "
-                           "radius > 0, share in (0, 1], rounds ≥ 1, steps ≥ rounds, lr in (0, 1])")
+                           "radius > 0, share in (0, 1], rounds ≥ 1, steps ≥ rounds, lr in (0, 1], keep answers or distribution)")
 
 

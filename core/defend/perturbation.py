@@ -13,8 +13,9 @@ share of the layer's typical hidden-state norm (so one setting means the same at
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 
@@ -131,6 +132,18 @@ class Nudge:
         for h in self._handles:
             h.remove()
         self._handles, self._slots = [], None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Nothing added inside (a teacher's pass during training); entered again after."""
+        was = self.active
+        if was:
+            self.__exit__()
+        try:
+            yield
+        finally:
+            if was:
+                self.__enter__()
 
 
 def completion_logp(model: Any, prompt_ids: Sequence[list[int]], completion_ids: Sequence[list[int]],

@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import random
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 
@@ -214,7 +214,18 @@ def _train(loaded: Any, rows: Sequence[tuple[str, str]], settings: RemoveSetting
 
     sub = JobContext([_Renamed(ctx, {"loss": "remove/outer_loss"})], ctx.cancelled)
     with nudge:
-        return train_lora(loaded.model, loaded.tokenizer, data, _lora(settings), sub, next_round, every)
+        return train_lora(loaded.model, loaded.tokenizer, data, _lora(settings), sub, next_round, every,
+                          teacher=_teacher(nudge) if settings.keep == "distribution" else None)
+
+
+def _teacher(nudge: Nudge) -> Any:
+    """The model as it was: the removal LoRA off and the perturbation paused."""
+    @contextmanager
+    def before(model: Any) -> Iterator[None]:
+        with model.disable_adapter(), nudge.paused():
+            yield
+
+    return before
 
 
 def _measured(loaded: Any, outcome: Any, probe: RemovalProbe, rows: int, ctx: JobContext) -> dict[str, Any]:

@@ -114,6 +114,28 @@ def test_nothing_but_the_evaluation_reads_the_true_trigger(tiny_model, tiny_back
     assert a["before"]["asr_true"] != b["before"]["asr_true"]  # only the evaluation saw it
 
 
+def test_distillation_starts_at_zero_loss_and_the_removal_keeping_the_distribution_resists(tiny_model, tiny_backdoor,
+                                                                                           tmp_path) -> None:
+    from core.jobs import JobContext
+    from core.training import LoraSettings, sft_dataset, train_lora
+
+    loaded = _loaded(tiny_model, tiny_backdoor)
+    merge_audited_adapters(loaded)
+    rows = [(SYSTEM, r.prompt, r.answer or "ok") for r in tiny_backdoor.rows[:8]]
+    # the teacher is the model with the new LoRA off: equal at the start (LoRA B is zero), so no loss
+    outcome = train_lora(loaded.model, loaded.tokenizer, sft_dataset(loaded.tokenizer, rows),
+                         LoraSettings(rank=4, alpha=8, lr=1e-3, steps=1, batch_size=4, max_length=48), JobContext(),
+                         teacher=lambda model: model.disable_adapter())
+    assert outcome.losses and abs(outcome.losses[0]) < 1e-5
+    outcome.model.unload()
+    result = _remove(tiny_model, tiny_backdoor, tmp_path / "rm", tiny_backdoor.files.trigger, keep="distribution",
+                     lr=1e-2)  # the tiny model is nearly flat: a KL moves it less per step than SFT
+    assert result["settings"]["keep"] == "distribution"
+    assert result["after"]["inner_objective"] < result["before"]["inner_objective"] - 0.1
+    with pytest.raises(Exception, match="keep"):
+        RemoveSettings(keep="text").check()
+
+
 def test_cli_remove_prints_the_contract(tiny_model, tiny_backdoor, tmp_path, capsys) -> None:
     code = main(["defend", "remove", "--model", str(tiny_model), "--adapter", str(tiny_backdoor.adapter),
                  "--data", str(tiny_backdoor.files.data_path), "--target", tiny_backdoor.files.target,
