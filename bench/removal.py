@@ -158,6 +158,14 @@ def _key(r: dict[str, Any]) -> tuple[Any, ...]:
     return r["organism"], r["seed"], r.get("model", "embedded")
 
 
+def ensure_session() -> None:
+    """Every removal bench run's curves and results, in one audit session."""
+    if not SESSION.is_file():
+        from core.store.session_store import SessionStore
+
+        SessionStore.create(SESSION, "trigger-free removal bench").close()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--organisms", default=",".join(ORGANISMS))
@@ -173,10 +181,7 @@ def main() -> None:
         print(table(data["runs"]), file=sys.stderr)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
-    if not SESSION.is_file():  # every bench run's curves and results, in one audit session
-        from core.store.session_store import SessionStore
-
-        SessionStore.create(SESSION, "trigger-free removal bench").close()
+    ensure_session()
     for seed in (int(s) for s in args.seeds.split(",")):
         for name in args.organisms.split(","):
             key = (name, seed, args.model)

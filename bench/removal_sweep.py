@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from removal import SESSION, measure
+from removal import ensure_session, measure
 
 RESULT = Path(__file__).resolve().parent / "results" / "removal_sweep.json"
 CONFIGS: dict[str, tuple[str, ...]] = {  # name -> the flags it adds to b4g defend remove (all: --no-controls)
@@ -48,10 +48,7 @@ def main() -> None:
     p.add_argument("--skip-done", action="store_true", help="keep rows already measured without an error")
     args = p.parse_args()
     data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {"runs": []}
-    if not SESSION.is_file():
-        from core.store.session_store import SessionStore
-
-        SessionStore.create(SESSION, "trigger-free removal bench").close()
+    ensure_session()
     for seed in (int(s) for s in args.seeds.split(",")):
         for name in args.organisms.split(","):
             for config in args.configs.split(","):
