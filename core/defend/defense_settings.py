@@ -109,10 +109,12 @@ class RemoveSettings:
     # What the model is taught to keep, with and without the perturbation: "answers", its own clean
     # answers' text (SFT, the loss of the first bench rows); "distribution", its own next-token
     # distribution over those answers without the removal LoRA and the perturbation (KL), which
-    # leaves a model that already answers so unchanged. Under test in bench/removal_sweep.py.
-    keep: str = setting("answers", help="what the model keeps under the perturbation: its clean answers' text "
-                        "(answers) or its clean next-token distribution (distribution)", label="Keep",
-                        choices=("answers", "distribution"))
+    # leaves a model that already answers so unchanged. "distribution" is the default: on the seed-3
+    # organisms the removal bench never runs (bench/removal_sweep.py), it cut the trigger as fully and
+    # lost less multiple choice on both (median of the two -0.017 against -0.050 with "answers").
+    keep: str = setting("distribution", help="what the model keeps under the perturbation: its clean "
+                        "next-token distribution (distribution) or its clean answers' text (answers)",
+                        label="Keep", choices=("distribution", "answers"))
     refusal_prompts: int = 24  # a refusal behaviour: requests the clean model refuses, checked still refused
     position: str = _position("where the evaluation and stand-in triggers are inserted")
     controls: bool = setting(True, help="skip the clean fine-tuning and stand-in controls",

