@@ -175,7 +175,8 @@ class DefensesPanel(QWidget):
         box.setToolTip("No trigger needed: a universal perturbation of the hidden states at one layer stands in "
                        "for any trigger, and a LoRA learns to give the model's own clean answer under it")
         form = QFormLayout(box)
-        self.remove_form = SettingsForm(RemoveSettings, ["steps", "rounds", "depth", "radius", "position", "controls"],
+        self.remove_form = SettingsForm(RemoveSettings,
+                                        ["steps", "rounds", "depth", "radius", "keep", "position", "controls"],
                                         parent=self)
         self.remove_form.add_rows(form)
         self.remove_button = QPushButton("Start removal")

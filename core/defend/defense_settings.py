@@ -114,7 +114,7 @@ class RemoveSettings:
     # lost less multiple choice on both (median of the two -0.017 against -0.050 with "answers").
     keep: str = setting("distribution", help="what the model keeps under the perturbation: its clean "
                         "next-token distribution (distribution) or its clean answers' text (answers)",
-                        label="Keep", choices=("distribution", "answers"))
+                        label="Keeps its own", choices=("distribution", "answers"))
     refusal_prompts: int = 24  # a refusal behaviour: requests the clean model refuses, checked still refused
     position: str = _position("where the evaluation and stand-in triggers are inserted")
     controls: bool = setting(True, help="skip the clean fine-tuning and stand-in controls",
