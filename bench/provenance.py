@@ -20,11 +20,13 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def code_version() -> str:
-    """The commit measured, ``+dirty`` when the work tree had uncommitted changes."""
+    """The commit measured, ``+dirty`` when the work tree had uncommitted changes to anything but the
+    results (a bench writes its JSON after each row: that must not mark the next row's code dirty)."""
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results", ":!docs/results.md")
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if changed else "")
 
 
 def machine() -> dict[str, Any]:
