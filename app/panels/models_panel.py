@@ -161,7 +161,16 @@ class ModelsPanel(QWidget):
         self.info.setObjectName("modelInfo")
         self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setWordWrap(True)
-        QVBoxLayout(card).addWidget(self.info)
+        # The start page leads on to the one action most auditors came for (issue 40): the audit uses
+        # the model chosen here, so the link is all the page needs to offer.
+        self.audit_link = QLabel('Next: <a href="Audit">audit this model in one step</a>: its behaviour, its '
+                                 'trigger, a fix and a signed report (also <b>Session → New audit…</b>).')
+        self.audit_link.setObjectName("auditLink")
+        self.audit_link.setWordWrap(True)
+        self.audit_link.linkActivated.connect(self.state.page_requested.emit)
+        card_layout = QVBoxLayout(card)
+        card_layout.addWidget(self.info)
+        card_layout.addWidget(self.audit_link)
         chat_box = QGroupBox("Try the model")
         self.chat = ChatBox()
         QVBoxLayout(chat_box).addWidget(self.chat)

@@ -24,6 +24,12 @@ def test_every_page_is_in_the_navigation_and_reachable(window) -> None:
     assert "gui test" in window.windowTitle()
 
 
+def test_models_page_leads_to_the_audit(window) -> None:
+    window.show_page("Models")
+    window.pages["Models"].audit_link.linkActivated.emit("Audit")
+    assert window.stack.currentWidget() is window.pages["Audit"]
+
+
 def test_load_tiny_model_shows_footprint_and_chat_answers(qtbot, window, tiny_model) -> None:
     _load_tiny(qtbot, window, tiny_model)
     panel = window.pages["Models"]
