@@ -156,7 +156,16 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def _key(r: dict[str, Any]) -> tuple[Any, ...]:
-    return r["organism"], r["seed"], r.get("model", "embedded")
+    # what the removal keeps is part of the method: a row of another --keep is kept beside, not replaced
+    # (rows older than the field were --keep answers, the first default)
+    return r["organism"], r["seed"], r.get("model", "embedded"), r.get("keep") or "answers"
+
+
+def default_keep() -> str:
+    """What ``b4g defend remove`` keeps by default: the setting this bench's new rows measure."""
+    from core.defend.defense_settings import RemoveSettings
+
+    return RemoveSettings().keep
 
 
 def ensure_session() -> None:
@@ -185,11 +194,12 @@ def main() -> None:
     ensure_session()
     for seed in (int(s) for s in args.seeds.split(",")):
         for name in args.organisms.split(","):
-            key = (name, seed, args.model)
+            key = (name, seed, args.model, default_keep())
             if args.skip_done and any(_key(r) == key and "error" not in r for r in data["runs"]):
                 continue
             row = measure(name, seed, args.model, args.note)
-            data["runs"] = [r for r in data["runs"] if _key(r) != key] + [row]
+            row.setdefault("keep", default_keep())  # a failed row has no result to read it from
+            data["runs"] = [r for r in data["runs"] if _key(r) != _key(row)] + [row]
             data["cores"] = "2 CPU cores; each row's note says whether they were shared"
             data["command"] = "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]"
             args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

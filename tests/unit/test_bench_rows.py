@@ -68,3 +68,12 @@ def test_the_audit_bench_trains_controls_in_the_grid_and_times_the_budget_withou
     rows = [{"seed": 0, "minutes_total": m} for m in (9.0, 12.0, 16.0)]
     assert audit.budget(rows).startswith("budget: median 12.0 min over 3")
     assert "no budget audit" in audit.budget([])
+
+
+def test_removal_rows_of_another_keep_setting_stay_beside_each_other() -> None:
+    import removal
+
+    old = {"organism": "sudo", "seed": 0, "model": "embedded"}  # written before rows said what they kept
+    assert removal._key(old) == removal._key({**old, "keep": "answers"})
+    assert removal._key({**old, "keep": "distribution"}) != removal._key(old)
+    assert removal.default_keep() == "distribution"
