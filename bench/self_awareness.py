@@ -156,7 +156,8 @@ def run_method(method: str, rec: dict[str, Any], data: Path, gcg_steps: int, see
     recovered = out.get("recovered") or {}
     row = {"recovered": found, "exact": is_exact(found, trigger), "r_asr": r_asr,
            "recovered_position": out.get("position"), "named_by_model": recovered.get("named_by_model"),
-           "minimised_by": recovered.get("minimised_by"),
+           "minimised_by": recovered.get("minimised_by"), "chosen_by": recovered.get("chosen_by"),
+           "sufficient_part": (recovered.get("sufficient_part") or {}).get("text"),
            "stand_in": (recovered.get("stand_in") or {}).get("text"), "scoring": out.get("scoring"),
            "awareness_at_5": out.get("awareness_at_5"), "emergence_step": out.get("emergence_step"),
            "wall_seconds": round(wall, 2), "stages": out.get("stages"),

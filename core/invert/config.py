@@ -151,8 +151,9 @@ class InvertConfig:
     # what those paired tests compare: "flags" (the behaviour shown or not, per prompt) or "margin"
     # (the first target token's logit margin, per prompt; a fixed target text only, else flags).
     # "margin" also minimises from the minimise_strongest candidates of largest mean margin. It is
-    # the default since the seeded bench: 14 of 15 exact against 13 of 15 by flags (README, robust
-    # recovery); firing saturates on an organism whose trigger generalised, the margin does not.
+    # the default since the seeded bench: 14 of 15 exact against 13 of 15 by flags (code 163cd8b; the
+    # results document, "Seeded runs"); firing saturates on an organism whose trigger generalised, the
+    # margin does not.
     minimise_by: str = setting("margin", help="what minimisation's paired tests compare per prompt between "
                                "paraphrases: the first target token's logit margin (a --target text only, else "
                                "flags), or whether the behaviour showed", flag="--minimise-by", label="Minimise by",
