@@ -483,6 +483,7 @@ def removal(name: str, data: dict) -> Lines:
         label = f" (--keep {keep})" if model == "embedded" else f" ({model}, {rows[0].get('template')} template, --keep {keep})"
         ctrl = [(r.get("controls") or {}).get("clean fine-tuning", {}).get("cut") for r in ok]
         sub = [(r.get("controls") or {}).get("stand-in unlearning", {}).get("cut") for r in ok]
+        idle = [r for r in ok if (r.get("note") or "").startswith("idle")]  # shared cores give no timing
         out += table(name, f"Summary{label}: poison withheld, trigger never given (failures count in n)",
                      ["measure", "value", "code"],
                      [["true-trigger ASR cut ≥ 90 %", f"{sum(r['cut'] >= 0.9 for r in ok)}/{len(rows)}", versions(rows)],
@@ -491,7 +492,8 @@ def removal(name: str, data: dict) -> Lines:
                        versions(ok)],
                       ["clean fine-tuning control's cut, median (range)", spread(ctrl, rate), versions(ok)],
                       ["stand-in unlearning control's cut, median (range)", spread(sub, rate), versions(ok)],
-                      ["removal time, median (range)", seconds(r.get("removal_seconds") for r in ok), versions(ok)]],
+                      [f"removal time on idle cores, median (range) over {len(idle)} rows (the others shared the cores)",
+                       seconds(r.get("removal_seconds") for r in idle), versions(idle)]],
                      "runs")
         out += table(name, f"Per organism and seed{label}",
                      ["organism", "seed", "ASR true before → after", "cut", "loose ASR after", "perturbed ASR before → after",
