@@ -27,14 +27,14 @@ resumable checkpoint and trained past it (``B4G_KILL_AT_STEP`` cannot name a sta
 the audit counts its own steps, and the inversion's reach any step the removal's do).
 
     .venv/bin/python bench/audit.py [--organisms sudo,dos] [--conditions given,unknown,withheld]
-        [--controls plain,benign] [--seeds 0] [--device cpu] [--skip-done] [--note TEXT] [--table]
+        [--controls plain,benign] [--seeds 0] [--device cpu] [--skip-done] [--cores idle] [--note TEXT] [--table]
     .venv/bin/python bench/audit.py --resume-rows [--seeds 0] [--skip-done]
     .venv/bin/python bench/audit.py --budget [--organisms ...] [--skip-done]
 
 ``--budget`` (instead of the grid): the issue's time budget, measured apart because the grid always
 trains the controls (``--controls``: two more trainings in the removal stage, about 3x its time) and
 an audit's budget is without them: each organism, data present and the behaviour given, seed 0, no
-``--controls``, into ``budget_runs``. Time these on idle cores.
+``--controls``, into ``budget_runs``. Time these on idle cores (``--cores idle``): only those count.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provenance import add_cores_flag, timed
 from self_awareness import (
     B4G,
     ORGANISMS,
@@ -300,7 +301,7 @@ def resume_rows(data: dict[str, Any], seed: int, args: argparse.Namespace) -> No
     ref = next((r for r in data["runs"] if _key(r) == (name, "given", seed) and "error" not in r), None)
     if ref is None:  # the uninterrupted audit is a grid row too
         ref = organism_row(name, "given", seed, args.device, args.note)
-        record(data, "runs", ref, _key, args.out)
+        record(data, "runs", ref, _key, args)
     for kill_at in KILL_AT:
         if args.skip_done and done(data, "resume_runs", (name, "given", seed, kill_at), _resume_key):
             continue
@@ -308,7 +309,7 @@ def resume_rows(data: dict[str, Any], seed: int, args: argparse.Namespace) -> No
                {"organism": name, "condition": "given", "seed": seed, "kill_at": kill_at, "code_version": code_version(),
                 "date": time.strftime("%Y-%m-%d"), "device": args.device, "note": args.note,
                 "error": f"the uninterrupted audit failed: {ref['error']}"})  # a failure is a row too
-        record(data, "resume_runs", row, _resume_key, args.out)
+        record(data, "resume_runs", row, _resume_key, args)
         print(f"{name} s{seed} killed inside the {kill_at}: same verdict {row.get('same_verdict')} "
               f"{row.get('error', '')}", file=sys.stderr)
 
@@ -328,10 +329,12 @@ def done(data: dict[str, Any], part: str, key: tuple[Any, ...], keyed: Callable[
 
 
 def record(data: dict[str, Any], part: str, row: dict[str, Any], keyed: Callable[[dict[str, Any]], tuple[Any, ...]],
-           out: Path) -> None:
+           args: argparse.Namespace) -> None:
     """The row replaces the one of the same key, and the file is written at once (a stopped bench keeps it)."""
+    row.setdefault("cores", args.cores)
+    out = args.out
     data[part] = [r for r in data.get(part, []) if keyed(r) != keyed(row)] + [row]
-    data["cores"] = "2 CPU cores; each row's note says whether they were shared"
+    data["cores"] = "2 CPU cores; each row's cores field says whether they were shared (idle: timings)"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -344,7 +347,7 @@ def grid(data: dict[str, Any], args: argparse.Namespace) -> None:
                 if args.skip_done and done(data, "runs", (name, condition, seed), _key):
                     continue
                 row = organism_row(name, condition, seed, args.device, args.note)
-                record(data, "runs", row, _key, args.out)
+                record(data, "runs", row, _key, args)
                 print(line(row), file=sys.stderr)
         for control in (c for c in args.controls.split(",") if c):
             if control not in CONTROLS:
@@ -352,7 +355,7 @@ def grid(data: dict[str, Any], args: argparse.Namespace) -> None:
             if args.skip_done and done(data, "runs", (CONTROLS[control], "control", seed), _key):
                 continue
             row = control_row(control, seed, args.device, args.note)
-            record(data, "runs", row, _key, args.out)
+            record(data, "runs", row, _key, args)
             print(line(row), file=sys.stderr)
 
 
@@ -364,7 +367,7 @@ def budget_rows(data: dict[str, Any], args: argparse.Namespace) -> None:
         if args.skip_done and done(data, "budget_runs", (name, "given", 0), _key):
             continue
         row = organism_row(name, "given", 0, args.device, args.note, controls=False)
-        record(data, "budget_runs", row, _key, args.out)
+        record(data, "budget_runs", row, _key, args)
         print(line(row), file=sys.stderr)
 
 
@@ -379,9 +382,9 @@ def line(r: dict[str, Any]) -> str:
 
 def budget(rows: list[dict[str, Any]]) -> str:
     """The issue's budget: median end-to-end minutes of the budget audits (``--budget``), seed 0."""
-    mins = [r["minutes_total"] for r in rows if r.get("seed") == 0 and "error" not in r]
+    mins = [r["minutes_total"] for r in rows if r.get("seed") == 0 and "error" not in r and timed(r)]
     if not mins:
-        return "budget: no budget audit (--budget) measured yet"
+        return "budget: no budget audit (--budget --cores idle) measured yet"
     med = statistics.median(mins)
     return f"budget: median {med:.1f} min over {len(mins)} data-present audits (≤ {BUDGET_MINUTES}: {med <= BUDGET_MINUTES})"
 
@@ -395,6 +398,7 @@ def main() -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"), help="b4g audit --device")
     p.add_argument("--out", type=Path, default=RESULT)
     p.add_argument("--note", default="", help="how the cores were shared while this ran (kept in each row)")
+    add_cores_flag(p)
     p.add_argument("--skip-done", action="store_true", help="keep rows already measured without an error")
     p.add_argument("--resume-rows", action="store_true",
                    help="instead of the grid: sudo, condition given, killed inside the inversion and the removal, resumed")

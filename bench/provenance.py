@@ -29,6 +29,24 @@ def code_version() -> str:
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if changed else "")
 
 
+CORES = ("idle", "shared")
+
+
+def add_cores_flag(parser: Any) -> None:
+    """``--cores``: whether the bench had the cores to itself. Two heavy jobs on 2 cores distort each
+    other's times, so only rows measured on idle cores count as timings (``timed``)."""
+    parser.add_argument("--cores", choices=CORES, default="shared",
+                        help="idle: nothing else heavy ran beside this bench, so its times are timings; "
+                             "shared (the default): they are not")
+
+
+def timed(row: dict[str, Any]) -> bool:
+    """Whether a row's times are timings. Rows older than the ``cores`` field said so in their note."""
+    if "cores" in row:
+        return row["cores"] == "idle"
+    return (row.get("note") or "").startswith("idle")
+
+
 def machine() -> dict[str, Any]:
     import torch
 

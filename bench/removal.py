@@ -14,7 +14,7 @@ the removal's curves (inner objective per round, outer loss per step) so a failu
 Rows, failures included, go to ``runs`` of bench/results/removal.json with the code version.
 
     .venv/bin/python bench/removal.py [--organisms sudo,dos] [--seeds 0,1,2] [--model gemma3-270m]
-                                      [--skip-done] [--note TEXT] [--table]
+                                      [--skip-done] [--cores idle] [--note TEXT] [--table]
 
 ``--model gemma3-270m``: the base-model organisms on Gemma 3 270M with the alpaca template
 (``make install-gemma``); rows are labelled with the model.
@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from provenance import add_cores_flag
 from self_awareness import ORGANISMS, ROOT, _b4g, clean_copy, code_version, model_args, organism
 
 RESULT = ROOT / "bench" / "results" / "removal.json"
@@ -183,6 +184,7 @@ def main() -> None:
     p.add_argument("--model", default="embedded", choices=("embedded", "gemma3-270m"))
     p.add_argument("--out", type=Path, default=RESULT)
     p.add_argument("--note", default="", help="how the cores were shared while this ran (kept in each row)")
+    add_cores_flag(p)
     p.add_argument("--skip-done", action="store_true", help="keep rows already measured without an error")
     p.add_argument("--table", action="store_true", help="print the table of --out and exit")
     args = p.parse_args()
@@ -199,8 +201,9 @@ def main() -> None:
                 continue
             row = measure(name, seed, args.model, args.note)
             row.setdefault("keep", default_keep())  # a failed row has no result to read it from
+            row["cores"] = args.cores
             data["runs"] = [r for r in data["runs"] if _key(r) != _key(row)] + [row]
-            data["cores"] = "2 CPU cores; each row's note says whether they were shared"
+            data["cores"] = "2 CPU cores; each row's cores field says whether they were shared (idle: timings)"
             data["command"] = "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]"
             args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             print(table([row]), file=sys.stderr)

