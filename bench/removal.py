@@ -204,7 +204,7 @@ def main() -> None:
             row["cores"] = args.cores
             data["runs"] = [r for r in data["runs"] if _key(r) != _key(row)] + [row]
             data["cores"] = "2 CPU cores; each row's cores field says whether they were shared (idle: timings)"
-            data["command"] = "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]"
+            data["command"] = "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--cores idle] [--table]"
             args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             print(table([row]), file=sys.stderr)
     print(table(data["runs"]), file=sys.stderr)

@@ -813,7 +813,7 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                 "The organism's poisoned rows withheld and its trigger never given: the true trigger's ASR before and "
                 "after the embedding-space adversarial unlearning, beside a clean fine-tuning control and the "
                 "unlearning of a withheld-poison inversion's stand-in.",
-                "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--table]", removal),
+                "python bench/removal.py [--organisms sudo] [--seeds 0,1,2] [--model gemma3-270m] [--cores idle] [--table]", removal),
     "removal_sweep": ("Removal settings against utility",
                       "What the trigger-free removal keeps (its answers' text, the first default, or its own next-token "
                       "distribution, the default since), and beside the first a smaller learning rate, a smaller "
@@ -842,7 +842,7 @@ KNOWN: dict[str, tuple[str, str, str, Layout]] = {
                "clean controls: verdict, trigger, removal and minutes per stage; and an audit killed inside a stage, "
                "resumed."),
               ("python bench/audit.py [--organisms sudo] [--conditions given,unknown,withheld] "
-               "[--controls plain,benign] [--seeds 0] [--resume-rows] [--table]"), audit),
+               "[--controls plain,benign] [--seeds 0] [--resume-rows | --budget] [--cores idle] [--table]"), audit),
     "resume": ("Kill and resume", "A training job killed with `kill -9`, resumed, and compared with an uninterrupted run.",
                "python bench/resume.py [--quick] [--job inversion]", resume),
 }
