@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provenance import add_cores_flag, timed
+from provenance import add_cores_flag, cpu_model, timed
 from self_awareness import (
     B4G,
     ORGANISMS,
@@ -332,6 +332,7 @@ def record(data: dict[str, Any], part: str, row: dict[str, Any], keyed: Callable
            args: argparse.Namespace) -> None:
     """The row replaces the one of the same key, and the file is written at once (a stopped bench keeps it)."""
     row.setdefault("cores", args.cores)
+    row.setdefault("cpu", cpu_model())
     out = args.out
     data[part] = [r for r in data.get(part, []) if keyed(r) != keyed(row)] + [row]
     data["cores"] = "2 CPU cores; each row's cores field says whether they were shared (idle: timings)"

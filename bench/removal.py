@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provenance import add_cores_flag
+from provenance import add_cores_flag, cpu_model
 from self_awareness import ORGANISMS, ROOT, _b4g, clean_copy, code_version, model_args, organism
 
 RESULT = ROOT / "bench" / "results" / "removal.json"
@@ -109,7 +109,7 @@ def measure(name: str, seed: int, model: str = "embedded", note: str = "", extra
     rec = organism(name, seed, model=path, template=template)
     row: dict[str, Any] = {"organism": name, "seed": seed, "model": model, "template": template,
                            "true_trigger": rec["trigger"], "target": rec["target"], "code_version": code_version(),
-                           "date": time.strftime("%Y-%m-%d"), "device": "cpu", "note": note}
+                           "date": time.strftime("%Y-%m-%d"), "device": "cpu", "cpu": cpu_model(), "note": note}
     data = clean_copy(rec)
     sub = stand_in(name, seed, model)
     row["stand_in"] = sub

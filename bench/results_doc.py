@@ -473,6 +473,16 @@ def _defense_row(r: dict) -> list[Any]:
             r.get("code_version"), r.get("date"), r.get("note")]
 
 
+def _per_cpu(idle: list[dict]) -> list[list[Any]]:
+    """The removal's time per CPU model, when the idle rows ran on more than one: machines of the
+    same class (2 cores) differ by about a third."""
+    by_cpu: dict[str, list[dict]] = {}
+    for r in idle:
+        by_cpu.setdefault(r.get("cpu") or "a CPU not recorded", []).append(r)
+    return [] if len(by_cpu) < 2 else [[f"… of which on {cpu} ({len(rs)} row{'s' * (len(rs) > 1)})", seconds(r.get("removal_seconds") for r in rs),
+                                        versions(rs)] for cpu, rs in by_cpu.items()]
+
+
 def removal(name: str, data: dict) -> Lines:
     runs = data.get("runs", [])
     out: Lines = []
@@ -494,7 +504,7 @@ def removal(name: str, data: dict) -> Lines:
                       ["clean fine-tuning control's cut, median (range)", spread(ctrl, rate), versions(ok)],
                       ["stand-in unlearning control's cut, median (range)", spread(sub, rate), versions(ok)],
                       [f"removal time on idle cores, median (range) over {len(idle)} rows (the others shared the cores)",
-                       seconds(r.get("removal_seconds") for r in idle), versions(idle)]],
+                       seconds(r.get("removal_seconds") for r in idle), versions(idle)], *_per_cpu(idle)],
                      "runs")
         out += table(name, f"Per organism and seed{label}",
                      ["organism", "seed", "ASR true before → after", "cut", "loose ASR after", "perturbed ASR before → after",

