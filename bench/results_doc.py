@@ -503,7 +503,7 @@ def removal(name: str, data: dict) -> Lines:
                        versions(ok)],
                       ["clean fine-tuning control's cut, median (range)", spread(ctrl, rate), versions(ok)],
                       ["stand-in unlearning control's cut, median (range)", spread(sub, rate), versions(ok)],
-                      [f"removal time on idle cores, median (range) over {len(idle)} rows (the others shared the cores)",
+                      [f"removal time on idle cores, median (range) over {len(idle)} row{'s' * (len(idle) != 1)} (the others shared the cores)",
                        seconds(r.get("removal_seconds") for r in idle), versions(idle)], *_per_cpu(idle)],
                      "runs")
         out += table(name, f"Per organism and seed{label}",
