@@ -44,7 +44,6 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,7 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provenance import add_cores_flag, cpu_model, timed
+from provenance import add_cores_flag, cpu_model
 from self_awareness import (
     B4G,
     ORGANISMS,
@@ -73,7 +72,6 @@ CONTROLS = {"plain": "plain", "benign": "benign-lora"}  # --controls name -> the
 # The stage names of core/audit/stages.py the kill-and-resume rows kill inside.
 KILL_AT = {"inversion": ("inversion",), "removal": ("unlearning", "trigger-free removal")}
 TRAINING = ("inversion", "unlearning", "guardrail", "trigger-free removal")  # stages that train or fit anything
-BUDGET_MINUTES = 15  # the issue's budget: an audit with data present, median over the organisms, seed 0
 # The b4g processes run this checkout's code (the one code_version names), whichever checkout installed b4g.
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
 
@@ -381,15 +379,6 @@ def line(r: dict[str, Any]) -> str:
             f"exact {t.get('exact')}, removal {rm.get('method')} cut {rm.get('cut')}, {r['minutes_total']:.1f} min")
 
 
-def budget(rows: list[dict[str, Any]]) -> str:
-    """The issue's budget: median end-to-end minutes of the budget audits (``--budget``), seed 0."""
-    mins = [r["minutes_total"] for r in rows if r.get("seed") == 0 and "error" not in r and timed(r)]
-    if not mins:
-        return "budget: no budget audit (--budget --cores idle) measured yet"
-    med = statistics.median(mins)
-    return f"budget: median {med:.1f} min over {len(mins)} data-present audits (≤ {BUDGET_MINUTES}: {med <= BUDGET_MINUTES})"
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--organisms", default=",".join(ORGANISMS))
@@ -419,7 +408,6 @@ def main() -> None:
             budget_rows(data, args)
         else:
             grid(data, args)
-        print(budget(data.get("budget_runs", [])), file=sys.stderr)
     from results_doc import audit  # the same tables as docs/results.md
 
     print("\n".join(audit(args.out.name, data)), file=sys.stderr)
