@@ -40,10 +40,11 @@ def test_the_models_page_choice_reaches_a_scaling_job(two_gpus, window, qtbot, m
     assert window.runner.processes == 2
     recipe = Recipe("child_recipes:ranked", {})
     results = []
-    window.runner.finished.connect(lambda _i, result: results.append(result))
-    window.runner.failed.connect(lambda _i, error: results.append(error))
-    window.runner.submit(Job("inject", lambda ctx: run_in_child(recipe, ctx, ctx.processes), recipe.config),
-                         window.state.store)
+    # listen on this job's own handle: the page's memory estimate (a timer after show) may finish first
+    handle = window.runner.submit(Job("inject", lambda ctx: run_in_child(recipe, ctx, ctx.processes),
+                                      recipe.config), window.state.store)
+    handle.finished.connect(results.append)
+    handle.failed.connect(results.append)
     qtbot.waitUntil(lambda: bool(results), timeout=120000)
     assert isinstance(results[0], dict) and results[0]["world"] == 2 and results[0]["rank"] == 0, results
 
