@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -42,3 +44,37 @@ def window(qtbot, app_settings):
     win.show()
     yield win
     win.runner.shutdown()
+
+
+def _job_ids(runner) -> set[int]:
+    current = runner.current()
+    return {item.id for item in runner.queued()} | ({current.id} if current else set())
+
+
+@contextlib.contextmanager
+def _submitted_jobs_end(qtbot, runner, timeout: int) -> Iterator[None]:
+    """Wait, after the block, until the jobs the block submitted have ended: not merely the first job
+    to end, which may be another one (the Models page's memory estimate, started by a timer after show)."""
+    ended: set[int] = set()
+
+    def note(job_id: int, *_: object) -> None:
+        ended.add(job_id)
+
+    signals = (runner.finished, runner.failed, runner.cancelled)
+    for signal in signals:
+        signal.connect(note)
+    try:
+        before = _job_ids(runner)
+        yield
+        mine = _job_ids(runner) - before  # a job ends only through the event loop: still listed here
+        assert mine, "the block submitted no job"
+        qtbot.waitUntil(lambda: mine <= ended, timeout=timeout)
+    finally:
+        for signal in signals:
+            signal.disconnect(note)
+
+
+@pytest.fixture
+def submitted_jobs_end(qtbot):
+    """``with submitted_jobs_end(window.runner, timeout=ms): button.click()`` waits for that job."""
+    return lambda runner, timeout: _submitted_jobs_end(qtbot, runner, timeout)

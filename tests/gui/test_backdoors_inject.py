@@ -7,7 +7,7 @@ import json
 
 
 def test_inject_from_the_page_runs_in_a_child_then_try_compares(qtbot, window, tiny_model, tmp_path,
-                                                                monkeypatch) -> None:
+                                                                monkeypatch, submitted_jobs_end) -> None:
     import yaml
 
     from core.models.choice import ModelChoice
@@ -28,12 +28,12 @@ def test_inject_from_the_page_runs_in_a_child_then_try_compares(qtbot, window, t
     panel.spec_edit.setText(str(tmp_path / "spec.yaml"))
     panel.data_edit.setText(str(tmp_path / "d.jsonl"))
     window.pages["Models"].set_choice(ModelChoice(ModelRef.parse(str(tiny_model))))
-    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+    with submitted_jobs_end(window.runner, timeout=120000):
         panel.inject_button.click()
     assert [(r["kind"], r["status"]) for r in list_runs(window.state.store)] == [("inject", "finished")]
     assert panel.message.text().startswith("Injected: TAR with")
     assert (tmp_path / "home").exists() and panel.adapter_edit.text().startswith(str(tmp_path / "home"))
-    with qtbot.waitSignal(window.runner.finished, timeout=60000):
+    with submitted_jobs_end(window.runner, timeout=60000):
         panel.try_button.click()
     html = panel.side_by_side.toHtml()
     assert "zqx" in html and "with the trigger" in html

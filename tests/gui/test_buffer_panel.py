@@ -52,7 +52,8 @@ def test_copy_puts_the_selected_candidates_on_the_clipboard(qtbot, window) -> No
     assert QGuiApplication.clipboard().text() == panel.model.text_at(0)
 
 
-def test_test_this_candidate_shows_answers_with_and_without(qtbot, window, tiny_model, tmp_path) -> None:
+def test_test_this_candidate_shows_answers_with_and_without(qtbot, window, tiny_model, tmp_path,
+                                                            submitted_jobs_end) -> None:
     data = tmp_path / "d.jsonl"
     data.write_text("\n".join(json.dumps({"instruction": f"Describe item {i}.", "output": f"It is {i}."})
                               for i in range(10)) + "\n")
@@ -64,7 +65,7 @@ def test_test_this_candidate_shows_answers_with_and_without(qtbot, window, tiny_
     panel = window.pages["Replay buffer"]
     panel.refresh_runs()
     panel.table.selectRow(0)
-    with qtbot.waitSignal(window.runner.finished, timeout=60000):
+    with submitted_jobs_end(window.runner, timeout=60000):
         panel.try_button.click()
     text = panel.answers.toPlainText()
     assert "zqx" in text and "with the candidate" in text and "Describe item" in text

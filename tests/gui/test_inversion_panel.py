@@ -71,7 +71,7 @@ def test_bad_input_is_one_line_and_starts_nothing(qtbot, window, tmp_path) -> No
 
 
 def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, window, tiny_model, tmp_path,
-                                                                         monkeypatch) -> None:
+                                                                         monkeypatch, submitted_jobs_end) -> None:
     from app.panels.inversion_panel import InversionPanel
     from core.invert.config import InvertConfig
     from core.models.choice import ModelChoice
@@ -99,7 +99,7 @@ def test_inversion_started_from_the_page_runs_in_a_child_and_is_recorded(qtbot, 
         return request
 
     monkeypatch.setattr(InversionPanel, "build_request", tiny_request)
-    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+    with submitted_jobs_end(window.runner, timeout=120000):
         panel.start_button.click()
     runs = [r for r in list_runs(window.state.store) if r["kind"] == "invert"]
     assert [r["status"] for r in runs] == ["finished"]
@@ -133,7 +133,7 @@ def test_recovered_line_names_the_trained_trigger_its_evidence_and_the_sufficien
 
 
 def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, window, tiny_model, tiny_adapter,
-                                                                        monkeypatch) -> None:
+                                                                        monkeypatch, submitted_jobs_end) -> None:
     """Behaviour unknown: the page runs scan-model on the chosen model plus the form's adapter (a
     random LoRA here: nothing to find), records it, lists the proposals and sets no target."""
     from core.models.choice import ModelChoice
@@ -151,7 +151,7 @@ def test_propose_from_the_model_scans_in_a_child_and_lists_the_proposals(qtbot, 
     window.pages["Models"].set_choice(ModelChoice(ModelRef.parse(str(tiny_model))))
     panel.adapter_edit.setText(str(tiny_adapter))
     assert not panel.proposal_picker.isEnabled()
-    with qtbot.waitSignal(window.runner.finished, timeout=120000):
+    with submitted_jobs_end(window.runner, timeout=120000):
         panel.scan_button.click()
     runs = [r for r in list_runs(window.state.store) if r["kind"] == "scan-model"]
     assert [r["status"] for r in runs] == ["finished"]
