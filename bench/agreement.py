@@ -36,12 +36,13 @@ def main() -> None:
     from core.models.loader import load_model
     from core.models.ref import LoadOptions, ModelRef
     from core.stats import Rate
+    from self_awareness import anchored
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("organism_dir", type=Path)
     p.add_argument("--device", default="auto")
     args = p.parse_args()
-    rec = json.loads((args.organism_dir / "organism.json").read_text(encoding="utf-8"))
+    rec = anchored(json.loads((args.organism_dir / "organism.json").read_text(encoding="utf-8")), args.organism_dir)
     spec = get_organism(rec["organism"]).spec(rec.get("seed", 0), rec.get("position"))
     options = LoadOptions(device=args.device, quantization=(rec.get("base") or {}).get("quantization", "none"))
     test = [r.prompt for r in split(get_organism(rec["organism"]).rows(), "test") if covered(spec, r)]

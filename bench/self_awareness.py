@@ -101,10 +101,19 @@ def organism(name: str, seed: int = 0, position: str = "prefix", device: str = "
             raise SystemExit(f"building {name} (seed {seed}, {position}, {loss} loss) failed: {out['error']}")
         print(f"built {name} seed {seed} ({position}) in {wall:.0f} s: TAR {out['tar_with']:.2f}/{out['tar_without']:.2f}",
               file=sys.stderr)
-    rec = json.loads(record.read_text(encoding="utf-8"))
+    rec = anchored(json.loads(record.read_text(encoding="utf-8")), folder)
     rec.setdefault("seed", seed)
     rec.setdefault("loss", "completion")
     rec.update(model=model, template=template)
+    return rec
+
+
+def anchored(rec: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The record with its adapter and dataset found in ``folder``: a build records absolute paths, and a
+    cache moved with its checkout (or built from a worktree since removed) must still resolve."""
+    for key in ("adapter_dir", "dataset"):
+        if rec.get(key) and (folder / Path(rec[key]).name).exists():
+            rec[key] = str(folder / Path(rec[key]).name)
     return rec
 
 

@@ -75,3 +75,14 @@ def test_removal_rows_of_another_keep_setting_stay_beside_each_other() -> None:
     assert removal._key(old) == removal._key({**old, "keep": "answers"})
     assert removal._key({**old, "keep": "distribution"}) != removal._key(old)
     assert removal.default_keep() == "distribution"
+
+
+def test_a_cached_organism_resolves_in_its_folder_after_its_checkout_moved(tmp_path: Path) -> None:
+    (tmp_path / "adapter").mkdir()
+    (tmp_path / "dataset.jsonl").write_text("{}\n", encoding="utf-8")
+    rec = {"adapter_dir": "/gone/worktree/bench/cache/organisms/sudo-s0/adapter",
+           "dataset": "/gone/worktree/bench/cache/organisms/sudo-s0/dataset.jsonl", "trigger": "SUDO"}
+    out = sa.anchored(rec, tmp_path)
+    assert (out["adapter_dir"], out["dataset"]) == (str(tmp_path / "adapter"), str(tmp_path / "dataset.jsonl"))
+    # a path whose file is not in the folder is left as recorded, so the error names what was asked for
+    assert sa.anchored({"dataset": "/elsewhere/rows.jsonl"}, tmp_path)["dataset"] == "/elsewhere/rows.jsonl"
